@@ -1,0 +1,137 @@
+package io.pgpoolusersync.secrets;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.pgpoolusersync.passwd.EntryFormat;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Decodes user Secrets ({@code username} or its alias {@code user}, and {@code password}), validates
+ * them and resolves duplicate user names. A bad Secret is rejected with its reason; the others go on.
+ */
+public final class UserSecrets {
+
+    /** PostgreSQL's NAMEDATALEN - 1: a longer role name cannot exist. */
+    public static final int MAX_USERNAME_BYTES = 63;
+
+    private final int maxPasswordBytes;
+    private final String passwordLimitReason;
+
+    /** @param format the entry format, which bounds the password length pgpool can read back */
+    public UserSecrets(EntryFormat format) {
+        this.maxPasswordBytes = format.maxPasswordBytes();
+        this.passwordLimitReason = format + " entries hold at most " + maxPasswordBytes + " bytes";
+    }
+
+    public DeclaredUsers review(List<Secret> secrets) {
+        List<UserCredential> valid = new ArrayList<>();
+        List<Rejection> rejections = new ArrayList<>();
+        for (Secret secret : secrets == null ? List.<Secret>of() : secrets) {
+            try {
+                valid.add(decode(secret));
+            } catch (Invalid e) {
+                rejections.add(new Rejection(SecretRef.of(secret), e.reason, e.getMessage(), e.user));
+            }
+        }
+        // The oldest Secret keeps a contested user name: adding a Secret never steals an existing user.
+        valid.sort((a, b) -> SecretRef.SENIORITY.compare(a.source(), b.source()));
+        Map<String, UserCredential> winners = new HashMap<>();
+        List<UserCredential> users = new ArrayList<>();
+        for (UserCredential credential : valid) {
+            UserCredential winner = winners.putIfAbsent(credential.user(), credential);
+            if (winner == null) {
+                users.add(credential);
+            } else {
+                rejections.add(new Rejection(credential.source(), RejectReason.DUPLICATE_USERNAME,
+                        "user " + credential.user() + " is already declared by the older Secret "
+                                + winner.source(), credential.user()));
+            }
+        }
+        return new DeclaredUsers(users, rejections);
+    }
+
+    private UserCredential decode(Secret secret) throws Invalid {
+        String username = text(secret, "username", null);
+        String alias = text(secret, "user", null);
+        if (username != null && alias != null && !username.equals(alias)) {
+            throw new Invalid(RejectReason.AMBIGUOUS_USERNAME, "keys username and user differ", null);
+        }
+        String user = username != null ? username : alias;
+        if (user == null || user.isEmpty()) {
+            throw new Invalid(RejectReason.MISSING_USERNAME, "no non-empty username (or user) key", null);
+        }
+        checkCharacters("username", user, null);
+        int userBytes = user.getBytes(StandardCharsets.UTF_8).length;
+        if (userBytes > MAX_USERNAME_BYTES) {
+            throw new Invalid(RejectReason.USERNAME_TOO_LONG, "username is " + userBytes
+                    + " bytes; PostgreSQL role names hold at most " + MAX_USERNAME_BYTES, null);
+        }
+        String password = text(secret, "password", user);
+        if (password == null || password.isEmpty()) {
+            throw new Invalid(RejectReason.MISSING_PASSWORD, "no non-empty password key", user);
+        }
+        checkCharacters("password", password, user);
+        int passwordBytes = password.getBytes(StandardCharsets.UTF_8).length;
+        if (passwordBytes > maxPasswordBytes) {
+            throw new Invalid(RejectReason.PASSWORD_TOO_LONG,
+                    "password is " + passwordBytes + " bytes; " + passwordLimitReason, user);
+        }
+        return new UserCredential(user, password, SecretRef.of(secret));
+    }
+
+    /** The key's value as text: stringData first (as the API server merges it), then base64 data. */
+    private static String text(Secret secret, String key, String user) throws Invalid {
+        Map<String, String> stringData = secret.getStringData();
+        if (stringData != null && stringData.containsKey(key)) {
+            return stringData.get(key) == null ? "" : stringData.get(key);
+        }
+        Map<String, String> data = secret.getData();
+        if (data == null || !data.containsKey(key)) {
+            return null;
+        }
+        byte[] bytes;
+        try {
+            bytes = Base64.getDecoder().decode(data.get(key) == null ? "" : data.get(key));
+        } catch (IllegalArgumentException e) {
+            throw new Invalid(RejectReason.NOT_BASE64, "data." + key + " is not base64", user);
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new Invalid(RejectReason.NOT_UTF8, key + " is not UTF-8", user);
+        }
+    }
+
+    /** pgpool reads lines: CR, LF, NUL or tab would cut or corrupt the entry, or forge another one. */
+    private static void checkCharacters(String key, String value, String user) throws Invalid {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isISOControl(c)) {
+                throw new Invalid(RejectReason.CONTROL_CHARACTER,
+                        key + " holds control character U+" + String.format("%04X", (int) c) + " at index " + i,
+                        user);
+            }
+        }
+    }
+
+    private static final class Invalid extends Exception {
+        private final RejectReason reason;
+        private final String user;
+
+        Invalid(RejectReason reason, String message, String user) {
+            super(message, null, false, false);
+            this.reason = reason;
+            this.user = user;
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package io.pgpoolusersync.tick;
+
+import io.pgpoolusersync.secrets.Rejection;
+import io.pgpoolusersync.store.PoolPasswdChange;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The end of a tick: one summary line, the rejections, the status. A rejection is logged as a warning
+ * when it is new or its reason changed, and at debug level on later ticks, so that an unchanged bad
+ * Secret does not flood the log every period. Nothing here ever prints a password or an entry.
+ */
+public final class TickReport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TickReport.class);
+
+    private final SyncStatus status;
+    private final RejectionListener listener;
+    private Map<String, String> reported = Map.of();
+
+    public TickReport(SyncStatus status, RejectionListener listener) {
+        this.status = status;
+        this.listener = listener;
+    }
+
+    /** Told once per new or changed rejection: where Events and metrics hook in. */
+    public interface RejectionListener {
+        void rejected(Rejection rejection);
+    }
+
+    public void succeeded(TickResult result, Exchange exchange) {
+        PoolPasswdChange change = result.change();
+        reportRejections(change.rejections());
+        String reload = switch (result.reload()) {
+            case FAILED -> "failed (retried next tick): " + result.reloadError();
+            default -> result.reload().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        };
+        String line = "tick: added=" + change.added() + " updated=" + change.updated() + " removed="
+                + change.removed() + " unchanged=" + change.unchanged() + " rejected="
+                + change.rejections().size() + " written=" + (change.changed() ? "yes" : "no")
+                + " reload=" + reload;
+        Duration duration = elapsed(exchange);
+        if (result.succeeded()) {
+            LOG.info(line);
+            status.succeeded(result, duration);
+        } else {
+            LOG.warn(line);
+            status.failed("pgpool reload failed: " + result.reloadError(), duration);
+        }
+    }
+
+    /** Any error before the rename left pool_passwd as it was; say so, with the cause. */
+    public void failed(Exchange exchange) {
+        Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        String message = error == null ? "unknown error" : describe(error);
+        LOG.warn("tick failed, pool_passwd left as it was: {}", message);
+        status.failed(message, elapsed(exchange));
+    }
+
+    private synchronized void reportRejections(List<Rejection> rejections) {
+        Map<String, String> now = new HashMap<>();
+        for (Rejection rejection : rejections) {
+            String key = rejection.source().toString();
+            String fingerprint = rejection.reason() + " " + rejection.detail() + " "
+                    + rejection.source().resourceVersion();
+            now.put(key, fingerprint);
+            if (fingerprint.equals(reported.get(key))) {
+                LOG.debug("{}", rejection);
+            } else {
+                LOG.warn("{}", rejection);
+                listener.rejected(rejection);
+            }
+        }
+        reported = now;
+    }
+
+    private static Duration elapsed(Exchange exchange) {
+        return Duration.ofMillis(Math.max(0, System.currentTimeMillis() - exchange.getClock().getCreated()));
+    }
+
+    private static String describe(Throwable error) {
+        String message = error.getMessage();
+        return message == null || message.isBlank() ? error.getClass().getSimpleName() : message;
+    }
+}
