@@ -1,0 +1,65 @@
+package io.pgpoolusersync.passwd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs the real pg_enc on random keys and passwords and compares its entries with ours, byte for byte.
+ * Skipped on a developer machine without pgpool2; in CI (CI=true) a missing pg_enc is a failure.
+ */
+class PgEncDifferentialTest {
+
+    private static final Path PG_ENC = Path.of("/usr/sbin/pg_enc");
+    private static final int CASES = 40;
+
+    @Test
+    void randomKeysAndPasswordsMatchPgEnc(@TempDir Path dir) throws Exception {
+        boolean present = Files.isExecutable(PG_ENC);
+        if ("true".equals(System.getenv("CI"))) {
+            assertTrue(present, PG_ENC + " is missing: install the Debian package pgpool2 (apt-get install -y pgpool2)");
+        }
+        assumeTrue(present, PG_ENC + " not installed (Debian package pgpool2)");
+
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        for (int i = 0; i < CASES; i++) {
+            String key = randomText(random, 1 + random.nextInt(40));
+            String password = randomText(random, 1 + random.nextInt(AesPasswordEncoder.MAX_PASSWORD_BYTES / 2));
+            Path keyFile = dir.resolve("key" + i);
+            Files.write(keyFile, (key + "\n").getBytes(StandardCharsets.UTF_8));
+
+            String expected = pgEnc(keyFile, password);
+            String actual = new AesPasswordEncoder(KeyFile.read(keyFile)).encode("user", password);
+            assertEquals(expected, actual, "seed " + seed + ", case " + i);
+        }
+    }
+
+    /** Printable ASCII and a few multi-byte characters; no control characters (we reject those). */
+    private static String randomText(Random random, int length) {
+        String extra = "äöü€漢字ñ";
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < length; i++) {
+            out.append(random.nextInt(10) == 0 ? extra.charAt(random.nextInt(extra.length()))
+                    : (char) (0x20 + random.nextInt(0x7f - 0x20)));
+        }
+        return out.toString();
+    }
+
+    private static String pgEnc(Path keyFile, String password) throws Exception {
+        Process process = new ProcessBuilder(PG_ENC.toString(), "-k", keyFile.toString(), password)
+                .redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, process.waitFor(), output);
+        return output.lines().filter(line -> line.startsWith("pool_passwd string: ")).reduce((a, b) -> b)
+                .map(line -> line.substring("pool_passwd string: ".length()))
+                .orElseThrow(() -> new AssertionError("pg_enc printed no entry: " + output));
+    }
+}
