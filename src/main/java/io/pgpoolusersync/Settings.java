@@ -21,7 +21,7 @@ public record Settings(Map<String, String> values) {
     /** Every key we read; a flag is the key without {@code sync.}. */
     public static final List<String> KEYS = List.of("namespace", "postgres-name", "extra-labels", "pool-passwd",
             "key-file", "format", "period", "pcp-host", "pcp-port", "pcp-user", "pcp-password-file",
-            "pcp-timeout", "manifests", "routes-dir", "once");
+            "pcp-timeout", "manifests", "routes-dir", "management-port", "once");
 
     public Settings {
         values = Map.copyOf(values);
@@ -66,6 +66,7 @@ public record Settings(Map<String, String> values) {
             require("key-file");
         }
         periodMillis();
+        managementPort();
         if (pcpEnabled()) {
             require("pcp-user");
             require("pcp-password-file");
@@ -144,6 +145,15 @@ public record Settings(Map<String, String> values) {
     /** Null: read Secrets from the cluster. */
     public Path manifests() {
         return get("manifests").isEmpty() ? null : Path.of(get("manifests"));
+    }
+
+    /** 0 turns the management port (health, metrics) off; a one-shot run never opens it. */
+    public int managementPort() {
+        try {
+            return once() ? 0 : Integer.parseInt(get("management-port"));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--management-port '" + get("management-port") + "' is not a port number");
+        }
     }
 
     public Path routesDir() {

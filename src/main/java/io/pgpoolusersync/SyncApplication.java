@@ -2,6 +2,11 @@ package io.pgpoolusersync;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pgpoolusersync.observe.RejectionEvents;
+import io.pgpoolusersync.observe.SyncMetrics;
+import io.pgpoolusersync.observe.TickHealthCheck;
 import io.pgpoolusersync.pcp.PcpClient;
 import io.pgpoolusersync.pcp.PgpoolReload;
 import io.pgpoolusersync.secrets.ManifestFolder;
@@ -15,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.main.Main;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,19 +45,24 @@ public final class SyncApplication implements AutoCloseable {
         main.bind("userSecrets", new UserSecrets(settings.format()));
         main.bind("poolPasswdStore", new PoolPasswdStore(settings.poolPasswd(), settings.keyFile(), settings.format()));
         main.bind("pgpoolReload", new PgpoolReload(pcpClient(settings)));
-        main.bind("tickReport", new TickReport(status, rejection -> { }));
         main.bind("syncStatus", status);
 
         String source;
+        TickReport.RejectionListener events;
         if (settings.manifests() != null) {
             source = "manifests";
             main.bind("manifestFolder", new ManifestFolder(settings.manifests(), selector));
             ownedClient = null;
+            events = rejection -> { };
         } else {
             source = "cluster";
             ownedClient = kubernetesClient == null ? new KubernetesClientBuilder().build() : null;
-            main.bind("kubernetesClient", kubernetesClient == null ? ownedClient : kubernetesClient);
+            KubernetesClient client = kubernetesClient == null ? ownedClient : kubernetesClient;
+            main.bind("kubernetesClient", client);
+            events = new RejectionEvents(client);
         }
+        main.bind("tickReport", new TickReport(status, events));
+        observe(settings);
 
         main.configure().withRoutesIncludePattern(routes(settings.routesDir(), "tick")
                 + "," + routes(settings.routesDir(), "secrets-from-" + source));
@@ -61,6 +72,25 @@ public final class SyncApplication implements AutoCloseable {
         if (settings.once()) {
             main.configure().withDurationMaxMessages(1);
         }
+    }
+
+    /** Health checks and metrics on Camel's management port (platform-http-main, micrometer-prometheus). */
+    private void observe(Settings settings) {
+        Duration stall = Duration.ofMillis(Math.max(5 * settings.periodMillis(), 60_000));
+        main.bind("tickReadiness", TickHealthCheck.readiness(status));
+        main.bind("tickLiveness", TickHealthCheck.liveness(status, stall));
+        if (settings.managementPort() == 0) {
+            return;
+        }
+        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new SyncMetrics(status).bindTo(metrics);
+        main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, metrics);
+        main.addOverrideProperty("camel.management.enabled", "true");
+        main.addOverrideProperty("camel.management.host", "0.0.0.0");
+        main.addOverrideProperty("camel.management.port", Integer.toString(settings.managementPort()));
+        main.addOverrideProperty("camel.management.health-check-enabled", "true");
+        main.addOverrideProperty("camel.management.metrics-enabled", "true");
+        main.addOverrideProperty("camel.metrics.enabled", "true");
     }
 
     /** The route file from the routes folder, or the built-in copy when the folder lacks it. */

@@ -1,34 +1,75 @@
 package io.pgpoolusersync.tick;
 
+import io.pgpoolusersync.secrets.RejectReason;
+import io.pgpoolusersync.secrets.Rejection;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** How the ticks have gone: what health checks, metrics and the one-shot exit code read. */
 public final class SyncStatus {
 
+    private final Instant started = Instant.now();
     private final AtomicLong ticksOk = new AtomicLong();
     private final AtomicLong ticksFailed = new AtomicLong();
+    private final AtomicLong reloadsOk = new AtomicLong();
+    private final AtomicLong reloadsFailed = new AtomicLong();
+    private final AtomicLong tickNanosTotal = new AtomicLong();
     private volatile Instant lastTick;
     private volatile Instant lastSuccess;
     private volatile String lastError;
-    private volatile TickResult lastResult;
     private volatile Duration lastDuration = Duration.ZERO;
+    private volatile int usersManaged;
+    private volatile Map<RejectReason, Integer> rejected = new EnumMap<>(RejectReason.class);
 
     public void succeeded(TickResult result, Duration duration) {
         ticksOk.incrementAndGet();
-        lastTick = Instant.now();
+        finished(duration);
         lastSuccess = lastTick;
-        lastResult = result;
         lastError = null;
-        lastDuration = duration;
+        counted(result);
     }
 
-    public void failed(String error, Duration duration) {
+    /** A tick that wrote what it could but could not reload, or failed before writing. */
+    public void failed(String error, Duration duration, TickResult result) {
         ticksFailed.incrementAndGet();
-        lastTick = Instant.now();
+        finished(duration);
         lastError = error;
+        if (result != null) {
+            counted(result);
+        }
+    }
+
+    private void finished(Duration duration) {
+        lastTick = Instant.now();
         lastDuration = duration;
+        tickNanosTotal.addAndGet(duration.toNanos());
+    }
+
+    private void counted(TickResult result) {
+        switch (result.reload()) {
+            case OK -> reloadsOk.incrementAndGet();
+            case FAILED -> reloadsFailed.incrementAndGet();
+            default -> { }
+        }
+        usersManaged = result.change().managedAfter().users().size();
+        rejected = countByReason(result.change().rejections());
+    }
+
+    private static Map<RejectReason, Integer> countByReason(List<Rejection> rejections) {
+        Map<RejectReason, Integer> counts = new EnumMap<>(RejectReason.class);
+        for (RejectReason reason : RejectReason.values()) {
+            counts.put(reason, 0);
+        }
+        rejections.forEach(r -> counts.merge(r.reason(), 1, Integer::sum));
+        return counts;
+    }
+
+    public Instant started() {
+        return started;
     }
 
     public long ticksOk() {
@@ -39,10 +80,24 @@ public final class SyncStatus {
         return ticksFailed.get();
     }
 
+    public long reloadsOk() {
+        return reloadsOk.get();
+    }
+
+    public long reloadsFailed() {
+        return reloadsFailed.get();
+    }
+
+    public double tickSecondsTotal() {
+        return tickNanosTotal.get() / 1e9;
+    }
+
+    /** Null before the first tick ends. */
     public Instant lastTick() {
         return lastTick;
     }
 
+    /** Null before the first successful tick. */
     public Instant lastSuccess() {
         return lastSuccess;
     }
@@ -52,11 +107,16 @@ public final class SyncStatus {
         return lastError;
     }
 
-    public TickResult lastResult() {
-        return lastResult;
-    }
-
     public Duration lastDuration() {
         return lastDuration;
+    }
+
+    public int usersManaged() {
+        return usersManaged;
+    }
+
+    /** Secrets rejected by the last tick that got that far, by reason. */
+    public int rejected(RejectReason reason) {
+        return rejected.getOrDefault(reason, 0);
     }
 }

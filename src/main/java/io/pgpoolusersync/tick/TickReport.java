@@ -50,7 +50,7 @@ public final class TickReport {
             status.succeeded(result, duration);
         } else {
             LOG.warn(line);
-            status.failed("pgpool reload failed: " + result.reloadError(), duration);
+            status.failed("pgpool reload failed: " + result.reloadError(), duration, result);
         }
     }
 
@@ -59,7 +59,7 @@ public final class TickReport {
         Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String message = error == null ? "unknown error" : describe(error);
         LOG.warn("tick failed, pool_passwd left as it was: {}", message);
-        status.failed(message, elapsed(exchange));
+        status.failed(message, elapsed(exchange), null);
     }
 
     private synchronized void reportRejections(List<Rejection> rejections) {

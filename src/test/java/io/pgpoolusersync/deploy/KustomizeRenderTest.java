@@ -1,0 +1,573 @@
+package io.pgpoolusersync.deploy;
+
+import static io.pgpoolusersync.deploy.Kustomize.allContainers;
+import static io.pgpoolusersync.deploy.Kustomize.generated;
+import static io.pgpoolusersync.deploy.Kustomize.kind;
+import static io.pgpoolusersync.deploy.Kustomize.map;
+import static io.pgpoolusersync.deploy.Kustomize.mapOrEmpty;
+import static io.pgpoolusersync.deploy.Kustomize.maps;
+import static io.pgpoolusersync.deploy.Kustomize.name;
+import static io.pgpoolusersync.deploy.Kustomize.named;
+import static io.pgpoolusersync.deploy.Kustomize.namespace;
+import static io.pgpoolusersync.deploy.Kustomize.ofKind;
+import static io.pgpoolusersync.deploy.Kustomize.one;
+import static io.pgpoolusersync.deploy.Kustomize.podSpec;
+import static io.pgpoolusersync.deploy.Kustomize.strings;
+import static io.pgpoolusersync.deploy.Kustomize.summary;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * Renders every kustomization of the project with {@code kubectl kustomize} and checks the objects:
+ * namespaced RBAC with only the verbs the app needs, the routes ConfigMap equal to routes/, the sidecar
+ * (mounts, env, probes, resources, securityContext) and how it is wired to pgpool in the demo, and
+ * pinned image tags. Runs everywhere (no cluster needed); fails, never skips, without kubectl.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class KustomizeRenderTest {
+
+    static final String APP = "pgpool-user-sync";
+    static final String SIDECAR = "pgpool-user-sync";
+    static final String ROUTES_CONFIGMAP = "pgpool-user-sync-routes";
+    static final String SETTINGS_CONFIGMAP = "pgpool-user-sync-config";
+    static final int MANAGEMENT_PORT = 9876;
+
+    /** (apiGroup, resource, verb): the whole of what the Role may grant. */
+    static final Set<String> ALLOWED_RULES = Set.of(
+            "/secrets/get", "/secrets/list",
+            "/events/create", "/events/patch",
+            "events.k8s.io/events/create", "events.k8s.io/events/patch");
+
+    Path project;
+    List<Map<String, Object>> base;
+    List<Map<String, Object>> demo;
+    List<Map<String, Object>> targeting;
+    Map<String, String> routeFiles;
+
+    @BeforeAll
+    void render() throws IOException {
+        project = Kustomize.projectDir();
+        Kustomize.requireKubectlWithKustomize();
+        base = Kustomize.build(project.resolve("kustomize/base"));
+        demo = Kustomize.build(project.resolve("kustomize/overlays/demo"));
+        targeting = Kustomize.build(project.resolve("src/test/kustomize/targeting"));
+        routeFiles = new TreeMap<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(project.resolve("routes"), "*.camel.yaml")) {
+            for (Path f : files) {
+                routeFiles.put(f.getFileName().toString(), Files.readString(f, StandardCharsets.UTF_8));
+            }
+        }
+        assertFalse(routeFiles.isEmpty(), "no routes/*.camel.yaml");
+    }
+
+    // ---------------------------------------------------------------- base
+
+    @Test
+    void baseHoldsExactlyTheNamespacedPieces() {
+        Map<String, Integer> kinds = new TreeMap<>();
+        for (Map<String, Object> o : base) {
+            kinds.merge(kind(o), 1, Integer::sum);
+        }
+        assertEquals(Map.of("ConfigMap", 2, "Role", 1, "RoleBinding", 1, "ServiceAccount", 1), kinds,
+                "objects of kustomize/base: " + summary(base));
+        one(base, "ServiceAccount", APP);
+        generated(base, "ConfigMap", ROUTES_CONFIGMAP);
+        generated(base, "ConfigMap", SETTINGS_CONFIGMAP);
+        for (Map<String, Object> o : base) {
+            assertNull(namespace(o), "the base sets no namespace (the overlay does): " + kind(o) + "/" + name(o));
+        }
+    }
+
+    @Test
+    void baseRbacIsNamespacedAndMinimal() {
+        checkRbac(base, null);
+    }
+
+    @Test
+    void baseRoutesConfigMapEqualsRoutesFolder() {
+        checkRoutesConfigMap(base);
+    }
+
+    @Test
+    void baseSettingsHaveDefaultsButNoPostgresName() {
+        Map<String, Object> data = map(generated(base, "ConfigMap", SETTINGS_CONFIGMAP), "data");
+        assertEquals("aes", data.get("SYNC_FORMAT"));
+        assertEquals("10s", data.get("SYNC_PERIOD"));
+        assertFalse(data.containsKey("SYNC_POSTGRES_NAME"), "the overlay names the PostgreSQL, not the base");
+    }
+
+    // ---------------------------------------------------------------- demo overlay
+
+    @Test
+    void demoHasTheWholeWalkthrough() {
+        one(demo, "Namespace", "demo");
+        one(demo, "ServiceAccount", APP);
+        one(demo, "Role", APP);
+        one(demo, "RoleBinding", APP);
+        generated(demo, "ConfigMap", ROUTES_CONFIGMAP);
+        generated(demo, "ConfigMap", SETTINGS_CONFIGMAP);
+        generated(demo, "ConfigMap", "pgpool-config");
+        one(demo, "Secret", "ha-postgres-auth");
+        one(demo, "Secret", "pgpool-key");
+        one(demo, "Secret", "pgpool-pcp");
+        one(demo, "StatefulSet", "ha-postgres");
+        one(demo, "Service", "ha-postgres");
+        one(demo, "StatefulSet", "pgpool-sync");
+        Map<String, Object> service = one(demo, "Service", "pgpool-sync");
+        assertTrue(maps(map(service, "spec"), "ports").stream().anyMatch(p -> Integer.valueOf(9999).equals(p.get("port"))),
+                "the walkthrough port-forwards svc/pgpool-sync 9999");
+        for (Map<String, Object> o : demo) {
+            if (!"Namespace".equals(kind(o))) {
+                assertEquals("demo", namespace(o), kind(o) + "/" + name(o) + " is not in namespace demo");
+            }
+        }
+    }
+
+    @Test
+    void demoRbacIsNamespacedAndMinimal() {
+        checkRbac(demo, "demo");
+    }
+
+    @Test
+    void demoRoutesConfigMapEqualsRoutesFolder() {
+        checkRoutesConfigMap(demo);
+    }
+
+    @Test
+    void demoSidecarIsComplete() {
+        checkSidecar(demo, one(demo, "StatefulSet", "pgpool-sync"), "ha-postgres");
+    }
+
+    @Test
+    void demoSidecarSyncsTheWalkthroughSecrets() throws IOException {
+        Map<String, Object> secret = null;
+        for (Object doc : new Yaml(new LoaderOptions()).loadAll(
+                Files.readString(project.resolve("examples/sync-secret.yaml")))) {
+            if (doc != null) {
+                secret = Kustomize.asMap(doc, "examples/sync-secret.yaml");
+            }
+        }
+        assertNotNull(secret, "examples/sync-secret.yaml holds no Secret");
+        assertEquals("sync-secret", name(secret));
+        assertEquals("demo", namespace(secret));
+        Map<String, Object> labels = map(map(secret, "metadata"), "labels");
+        assertEquals("ha-postgres", labels.get("app.kubernetes.io/instance"));
+        assertEquals("postgreses.kubedb.com", labels.get("app.kubernetes.io/name"));
+        assertEquals(Map.of("username", "john", "password", "12345"), map(secret, "stringData"));
+        // The sidecar selects on that instance label: SYNC_POSTGRES_NAME=ha-postgres.
+        Map<String, Object> settings = map(generated(demo, "ConfigMap", SETTINGS_CONFIGMAP), "data");
+        assertEquals("ha-postgres", settings.get("SYNC_POSTGRES_NAME"));
+    }
+
+    @Test
+    void demoAuthSecretIsNotSelectedBySync() {
+        Map<String, Object> labels = mapOrEmpty(map(one(demo, "Secret", "ha-postgres-auth"), "metadata"), "labels");
+        assertFalse("postgreses.kubedb.com".equals(labels.get("app.kubernetes.io/name"))
+                        && "ha-postgres".equals(labels.get("app.kubernetes.io/instance")),
+                "the admin Secret must not carry the sync labels: its entry is written by the init container");
+    }
+
+    /** pgpool reads the pool_passwd the sidecar writes, with the key the sidecar encrypts with. */
+    @Test
+    void demoPgpoolIsWiredToTheSidecar() {
+        Map<String, Object> workload = one(demo, "StatefulSet", "pgpool-sync");
+        Map<String, Object> pod = podSpec(workload);
+        Map<String, Object> sidecar = named(maps(pod, "containers"), SIDECAR, "container");
+        Map<String, Object> pgpool = named(maps(pod, "containers"), "pgpool", "container");
+        Map<String, String> env = plainEnv(sidecar);
+
+        // pgpool.conf and pool_hba.conf come from the generated ConfigMap mounted in pgpool.
+        Map<String, Object> configVolume = named(maps(pod, "volumes"), "pgpool-config", "volume");
+        String configMapName = (String) map(configVolume, "configMap").get("name");
+        Map<String, Object> configMap = one(demo, "ConfigMap", configMapName);
+        Map<String, Object> configData = map(configMap, "data");
+        String configDir = mountPath(pgpool, "pgpool-config");
+        List<String> args = strings(pgpool, "args");
+        assertEquals(configDir + "/pgpool.conf", argAfter(args, "-f"), "pgpool -f");
+        assertEquals(configDir + "/pool_hba.conf", argAfter(args, "-a"), "pgpool -a");
+        Map<String, String> conf = pgpoolConf((String) configData.get("pgpool.conf"));
+
+        // pool_passwd: the same emptyDir, the same file name, as the sidecar's SYNC_POOL_PASSWD.
+        Map<String, Object> passwdVolume = named(maps(pod, "volumes"), "pool-passwd", "volume");
+        assertNotNull(passwdVolume.get("emptyDir"), "pool-passwd is an emptyDir shared in the pod");
+        String sidecarPasswd = env.get("SYNC_POOL_PASSWD");
+        String fileName = sidecarPasswd.substring(sidecarPasswd.lastIndexOf('/') + 1);
+        assertEquals(mountPath(pgpool, "pool-passwd") + "/" + fileName, conf.get("pool_passwd"),
+                "pgpool.conf pool_passwd must be pgpool's mount of the volume the sidecar writes");
+        assertEquals(mountPath(sidecar, "pool-passwd"), parent(sidecarPasswd));
+
+        // The key: pgpool -k and the sidecar's SYNC_KEY_FILE are the same file of the same volume.
+        String keyFile = env.get("SYNC_KEY_FILE");
+        assertEquals(mountPath(pgpool, "pgpool-key") + keyFile.substring(keyFile.lastIndexOf('/')),
+                argAfter(args, "-k"), "pgpool -k");
+        assertEquals(mountPath(sidecar, "pgpool-key"), parent(keyFile));
+        Map<String, Object> keySecret = one(demo, "Secret",
+                (String) map(named(maps(pod, "volumes"), "pgpool-key", "volume"), "secret").get("secretName"));
+        assertTrue(mapOrEmpty(keySecret, "stringData").containsKey(keyFile.substring(keyFile.lastIndexOf('/') + 1))
+                        || mapOrEmpty(keySecret, "data").containsKey(keyFile.substring(keyFile.lastIndexOf('/') + 1)),
+                "the key Secret holds the file the sidecar reads");
+
+        // Reload: PCP on localhost at the sidecar's port; the pool_hba reopen of pool_passwd.
+        assertEquals(env.get("SYNC_PCP_PORT"), conf.get("pcp_port"), "pcp_port");
+        assertTrue(Set.of("localhost", "127.0.0.1", "*").contains(conf.get("pcp_listen_addresses")),
+                "PCP must listen on localhost: " + conf.get("pcp_listen_addresses"));
+        assertEquals("on", conf.get("enable_pool_hba"), "pool_hba makes 4.3/4.4 children reopen pool_passwd on reload");
+        String hba = (String) configData.get("pool_hba.conf");
+        assertTrue(hba.lines().anyMatch(l -> l.startsWith("host") && l.trim().endsWith("scram-sha-256")),
+                "pool_hba.conf: scram-sha-256 over TCP\n" + hba);
+
+        // pcp.conf is written by the init container into a volume pgpool reads with -F.
+        Map<String, Object> init = named(maps(pod, "initContainers"), "pgpool-init", "init container");
+        assertEquals(mountPath(pgpool, "pgpool-pcp-conf") + "/pcp.conf", argAfter(args, "-F"), "pgpool -F");
+        String script = String.join("\n", strings(init, "args"));
+        assertTrue(script.contains(mountPath(init, "pgpool-pcp-conf") + "/pcp.conf"), "init writes pcp.conf");
+        assertTrue(script.contains(mountPath(init, "pool-passwd") + "/" + fileName), "init writes the admin entry");
+        assertTrue(script.contains("pg_enc") && script.contains(mountPath(init, "pgpool-key")),
+                "the admin entry is AES, made by pg_enc with the pgpool key");
+
+        // The sidecar replaces pool_passwd with a 0600 file: pgpool must run as the same UID.
+        Long pgpoolUid = effectiveUid(pod, pgpool);
+        assertNotNull(pgpoolUid, "pgpool's UID must be set (the image names a user, not a UID)");
+        assertEquals(pgpoolUid, effectiveUid(pod, sidecar), "sidecar and pgpool run as the same UID");
+        assertEquals(pgpoolUid, effectiveUid(pod, init), "the init container writes pool_passwd as pgpool's UID");
+    }
+
+    @Test
+    void demoImagesArePinned() throws IOException {
+        List<String> images = new ArrayList<>();
+        for (String kind : List.of("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")) {
+            for (Map<String, Object> workload : ofKind(demo, kind)) {
+                for (Map<String, Object> c : allContainers(podSpec(workload))) {
+                    images.add((String) c.get("image"));
+                }
+            }
+        }
+        assertTrue(images.size() >= 4, "images of the demo: " + images);
+        for (String image : images) {
+            assertPinned(image);
+        }
+        // The sync image is the one `mvn -Pimage package` builds.
+        String pom = Files.readString(project.resolve("pom.xml"));
+        String tag = pomProperty(pom, "image.tag");
+        String imageName = pomProperty(pom, "image.name");
+        Map<String, Object> sidecar = named(maps(podSpec(one(demo, "StatefulSet", "pgpool-sync")), "containers"),
+                SIDECAR, "container");
+        assertEquals(imageName + ":" + tag, sidecar.get("image"),
+                "kustomize/overlays/demo images: must name the tag of the pom's image profile");
+        assertPinned(pomProperty(pom, "image.base"));
+    }
+
+    // ---------------------------------------------------------------- the component's targeting
+
+    @Test
+    void componentTargetsLabeledDeploymentsOnly() {
+        Map<String, Object> pgpool = one(targeting, "Deployment", "my-pgpool");
+        checkSidecar(targeting, pgpool, "fixture-postgres");
+        List<String> containers = Kustomize.names(maps(podSpec(pgpool), "containers"));
+        assertTrue(containers.contains("pgpool"), "the workload's own container stays: " + containers);
+        assertEquals(2, containers.size(), "pgpool + sidecar: " + containers);
+
+        Map<String, Object> web = one(targeting, "Deployment", "web");
+        assertEquals(List.of("web"), Kustomize.names(maps(podSpec(web), "containers")), "unlabeled workload untouched");
+        assertNull(podSpec(web).get("serviceAccountName"), "unlabeled workload keeps its ServiceAccount");
+        Map<String, Object> service = one(targeting, "Service", "my-pgpool");
+        assertNull(map(service, "spec").get("template"), "a labeled Service is not patched");
+        checkRbac(targeting, "fixture");
+    }
+
+    // ---------------------------------------------------------------- checks shared by the renders
+
+    private void checkRbac(List<Map<String, Object>> objects, String expectedNamespace) {
+        for (Map<String, Object> o : objects) {
+            assertFalse(Set.of("ClusterRole", "ClusterRoleBinding").contains(kind(o)),
+                    "cluster-wide RBAC is not allowed: " + kind(o) + "/" + name(o));
+        }
+        List<Map<String, Object>> roles = ofKind(objects, "Role");
+        assertEquals(1, roles.size(), "one Role: " + summary(objects));
+        Map<String, Object> role = roles.get(0);
+        assertEquals(APP, name(role));
+        assertEquals(expectedNamespace, namespace(role));
+
+        Set<String> granted = new TreeSet<>();
+        for (Map<String, Object> rule : maps(role, "rules")) {
+            assertTrue(strings(rule, "nonResourceURLs").isEmpty(), "no nonResourceURLs: " + rule);
+            assertTrue(strings(rule, "resourceNames").isEmpty(), "no resourceNames expected: " + rule);
+            List<String> groups = strings(rule, "apiGroups");
+            List<String> resources = strings(rule, "resources");
+            List<String> verbs = strings(rule, "verbs");
+            assertFalse(groups.isEmpty() || resources.isEmpty() || verbs.isEmpty(), "incomplete rule " + rule);
+            for (String g : groups) {
+                for (String r : resources) {
+                    for (String v : verbs) {
+                        assertFalse(g.contains("*") || r.contains("*") || v.contains("*"), "wildcard in " + rule);
+                        assertFalse(r.startsWith("pods"), "no access to pods (exec, attach, ...): " + rule);
+                        granted.add(g + "/" + r + "/" + v);
+                    }
+                }
+            }
+        }
+        assertEquals(new TreeSet<>(ALLOWED_RULES), granted,
+                "the Role grants get/list on secrets and create/patch on events, nothing else");
+
+        List<Map<String, Object>> bindings = ofKind(objects, "RoleBinding");
+        assertEquals(1, bindings.size(), "one RoleBinding: " + summary(objects));
+        Map<String, Object> binding = bindings.get(0);
+        assertEquals(expectedNamespace, namespace(binding));
+        assertEquals(Map.of("apiGroup", "rbac.authorization.k8s.io", "kind", "Role", "name", APP),
+                map(binding, "roleRef"));
+        List<Map<String, Object>> subjects = maps(binding, "subjects");
+        assertEquals(1, subjects.size(), "one subject: " + subjects);
+        Map<String, Object> subject = subjects.get(0);
+        assertEquals("ServiceAccount", subject.get("kind"));
+        assertEquals(APP, subject.get("name"));
+        assertEquals(expectedNamespace, subject.get("namespace"), "the subject is the ServiceAccount of this namespace");
+        one(objects, "ServiceAccount", APP);
+    }
+
+    private void checkRoutesConfigMap(List<Map<String, Object>> objects) {
+        Map<String, Object> configMap = generated(objects, "ConfigMap", ROUTES_CONFIGMAP);
+        assertNull(configMap.get("binaryData"));
+        Map<String, Object> data = map(configMap, "data");
+        assertEquals(routeFiles.keySet(), new TreeSet<>(data.keySet()),
+                "the routes ConfigMap must hold exactly routes/*.camel.yaml: list every route file in"
+                        + " routes/kustomization.yaml");
+        for (Map.Entry<String, String> file : routeFiles.entrySet()) {
+            assertEquals(file.getValue(), data.get(file.getKey()), "content of routes/" + file.getKey());
+        }
+    }
+
+    /** The sidecar container of a workload, as the component adds it. */
+    private void checkSidecar(List<Map<String, Object>> objects, Map<String, Object> workload, String postgresName) {
+        Map<String, Object> pod = podSpec(workload);
+        assertEquals(APP, pod.get("serviceAccountName"), "the pod runs as the base's ServiceAccount");
+        assertFalse(Boolean.FALSE.equals(pod.get("automountServiceAccountToken")), "the sidecar needs its token");
+        Map<String, Object> sidecar = named(maps(pod, "containers"), SIDECAR, "container");
+        assertTrue(String.valueOf(sidecar.get("image")).startsWith("pgpool-user-sync:"), "image " + sidecar.get("image"));
+
+        // Volumes: every mount has its volume.
+        Map<String, Map<String, Object>> volumes = new HashMap<>();
+        for (Map<String, Object> v : maps(pod, "volumes")) {
+            volumes.put((String) v.get("name"), v);
+        }
+        Map<String, Map<String, Object>> mounts = new LinkedHashMap<>();
+        for (Map<String, Object> m : maps(sidecar, "volumeMounts")) {
+            assertTrue(volumes.containsKey((String) m.get("name")), "no volume for mount " + m);
+            mounts.put((String) m.get("name"), m);
+        }
+
+        // Environment.
+        Map<String, Map<String, Object>> env = new LinkedHashMap<>();
+        for (Map<String, Object> e : maps(sidecar, "env")) {
+            env.put((String) e.get("name"), e);
+        }
+        Map<String, String> plain = plainEnv(sidecar);
+        assertEquals("metadata.namespace",
+                map(map(envEntry(env, "SYNC_NAMESPACE"), "valueFrom"), "fieldRef").get("fieldPath"),
+                "SYNC_NAMESPACE from the downward API");
+        Map<String, Object> nameRef = map(map(envEntry(env, "SYNC_POSTGRES_NAME"), "valueFrom"), "configMapKeyRef");
+        Map<String, Object> settings = one(objects, "ConfigMap", (String) nameRef.get("name"));
+        assertEquals(postgresName, map(settings, "data").get(nameRef.get("key")), "SYNC_POSTGRES_NAME");
+        assertTrue(name(settings).startsWith(SETTINGS_CONFIGMAP));
+        List<Map<String, Object>> envFrom = maps(sidecar, "envFrom");
+        assertEquals(1, envFrom.size(), "envFrom: " + envFrom);
+        assertEquals(name(settings), map(envFrom.get(0), "configMapRef").get("name"),
+                "envFrom the settings ConfigMap (kustomize rewrote its hashed name)");
+        assertEquals("localhost", plain.get("SYNC_PCP_HOST"));
+        assertEquals("9898", plain.get("SYNC_PCP_PORT"));
+        Map<String, Object> pcpUser = map(map(envEntry(env, "SYNC_PCP_USER"), "valueFrom"), "secretKeyRef");
+        assertEquals(Map.of("name", "pgpool-pcp", "key", "username"), pcpUser, "SYNC_PCP_USER");
+
+        // pool_passwd: a writable folder, the volume the workload shares with pgpool.
+        String passwd = plain.get("SYNC_POOL_PASSWD");
+        assertNotNull(passwd, "SYNC_POOL_PASSWD");
+        Map<String, Object> passwdMount = mounts.get("pool-passwd");
+        assertNotNull(passwdMount, "the sidecar mounts the workload's pool-passwd volume");
+        assertEquals(parent(passwd), passwdMount.get("mountPath"), "pool_passwd lies directly in the shared folder");
+        assertFalse(Boolean.TRUE.equals(passwdMount.get("readOnly")), "temp file + rename need a writable folder");
+
+        // Key file: read-only mount of the workload's key volume.
+        String key = plain.get("SYNC_KEY_FILE");
+        assertNotNull(key, "SYNC_KEY_FILE");
+        Map<String, Object> keyMount = mounts.get("pgpool-key");
+        assertNotNull(keyMount, "the sidecar mounts the workload's pgpool-key volume");
+        assertEquals(parent(key), keyMount.get("mountPath"));
+        assertEquals(Boolean.TRUE, keyMount.get("readOnly"));
+
+        // PCP password: a file from the Secret pgpool-pcp, key password.
+        String pcpFile = plain.get("SYNC_PCP_PASSWORD_FILE");
+        assertNotNull(pcpFile, "SYNC_PCP_PASSWORD_FILE");
+        Map<String, Object> pcpMount = mountAt(mounts, parent(pcpFile));
+        assertEquals(Boolean.TRUE, pcpMount.get("readOnly"));
+        Map<String, Object> pcpSecret = map(volumes.get((String) pcpMount.get("name")), "secret");
+        assertEquals("pgpool-pcp", pcpSecret.get("secretName"));
+        assertTrue(maps(pcpSecret, "items").stream().anyMatch(i -> "password".equals(i.get("key"))
+                && pcpFile.endsWith("/" + i.get("path"))), "the password key is the file " + pcpFile);
+
+        // Routes: the generated ConfigMap, read-only, where SYNC_ROUTES_DIR points.
+        String routesDir = plain.get("SYNC_ROUTES_DIR");
+        assertNotNull(routesDir, "SYNC_ROUTES_DIR");
+        Map<String, Object> routesMount = mountAt(mounts, routesDir);
+        assertEquals(Boolean.TRUE, routesMount.get("readOnly"));
+        Map<String, Object> routesVolume = map(volumes.get((String) routesMount.get("name")), "configMap");
+        assertEquals(name(generated(objects, "ConfigMap", ROUTES_CONFIGMAP)), routesVolume.get("name"),
+                "the routes volume names the generated ConfigMap (hash suffix rewritten)");
+
+        // /tmp is writable on a read-only root file system.
+        Map<String, Object> tmpMount = mountAt(mounts, "/tmp");
+        assertNotNull(volumes.get((String) tmpMount.get("name")).get("emptyDir"), "/tmp is an emptyDir");
+
+        // Probes on the management port.
+        checkHttpProbe(sidecar, "livenessProbe", "/observe/health/live");
+        checkHttpProbe(sidecar, "readinessProbe", "/observe/health/ready");
+        assertTrue(maps(sidecar, "ports").stream().anyMatch(p -> Integer.valueOf(MANAGEMENT_PORT).equals(p.get("containerPort"))),
+                "containerPort " + MANAGEMENT_PORT);
+
+        // Resources.
+        Map<String, Object> resources = map(sidecar, "resources");
+        for (String bound : List.of("requests", "limits")) {
+            Map<String, Object> r = map(resources, bound);
+            assertNotNull(r.get("cpu"), bound + ".cpu");
+            assertNotNull(r.get("memory"), bound + ".memory");
+        }
+
+        // Security context.
+        Map<String, Object> security = map(sidecar, "securityContext");
+        assertEquals(Boolean.TRUE, security.get("runAsNonRoot"), "runAsNonRoot");
+        assertEquals(Boolean.TRUE, security.get("readOnlyRootFilesystem"), "readOnlyRootFilesystem");
+        assertEquals(Boolean.FALSE, security.get("allowPrivilegeEscalation"), "allowPrivilegeEscalation");
+        assertFalse(Boolean.TRUE.equals(security.get("privileged")), "privileged");
+        Map<String, Object> capabilities = map(security, "capabilities");
+        assertEquals(List.of("ALL"), strings(capabilities, "drop"), "capabilities.drop");
+        assertTrue(strings(capabilities, "add").isEmpty(), "no capability added");
+        Object uid = security.get("runAsUser");
+        assertFalse(Long.valueOf(0).equals(uid == null ? null : Long.valueOf(uid.toString())), "not UID 0");
+    }
+
+    private static void checkHttpProbe(Map<String, Object> container, String probe, String path) {
+        Map<String, Object> get = map(map(container, probe), "httpGet");
+        assertEquals(path, get.get("path"), probe + " path");
+        Object port = get.get("port");
+        if (port instanceof String) {
+            Map<String, Object> named = named(maps(container, "ports"), (String) port, "port");
+            port = named.get("containerPort");
+        }
+        assertEquals(MANAGEMENT_PORT, port, probe + " port");
+    }
+
+    // ---------------------------------------------------------------- small helpers
+
+    private static Map<String, Object> envEntry(Map<String, Map<String, Object>> env, String name) {
+        Map<String, Object> entry = env.get(name);
+        assertNotNull(entry, "env " + name + " is missing among " + env.keySet());
+        return entry;
+    }
+
+    /** The env entries given by value. */
+    private static Map<String, String> plainEnv(Map<String, Object> container) {
+        Map<String, String> out = new HashMap<>();
+        for (Map<String, Object> e : maps(container, "env")) {
+            if (e.get("value") != null) {
+                out.put((String) e.get("name"), e.get("value").toString());
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, Object> mountAt(Map<String, Map<String, Object>> mounts, String path) {
+        for (Map<String, Object> m : mounts.values()) {
+            if (path.equals(m.get("mountPath"))) {
+                return m;
+            }
+        }
+        return fail("no volume mounted at " + path + " among " + mounts.values());
+    }
+
+    private static String mountPath(Map<String, Object> container, String volume) {
+        for (Map<String, Object> m : maps(container, "volumeMounts")) {
+            if (volume.equals(m.get("name"))) {
+                return (String) m.get("mountPath");
+            }
+        }
+        return fail("container " + container.get("name") + " does not mount " + volume);
+    }
+
+    private static String parent(String path) {
+        int slash = path.lastIndexOf('/');
+        assertTrue(slash > 0, "not an absolute file path: " + path);
+        return path.substring(0, slash);
+    }
+
+    private static String argAfter(List<String> args, String flag) {
+        int i = args.indexOf(flag);
+        assertTrue(i >= 0 && i + 1 < args.size(), "no " + flag + " in " + args);
+        return args.get(i + 1);
+    }
+
+    private static Long effectiveUid(Map<String, Object> pod, Map<String, Object> container) {
+        Object uid = mapOrEmpty(container, "securityContext").get("runAsUser");
+        if (uid == null) {
+            uid = mapOrEmpty(pod, "securityContext").get("runAsUser");
+        }
+        return uid == null ? null : Long.valueOf(uid.toString());
+    }
+
+    /** `key = value` lines of pgpool.conf, quotes removed; the last one wins, as in pgpool. */
+    static Map<String, String> pgpoolConf(String text) {
+        assertNotNull(text, "no pgpool.conf");
+        Map<String, String> out = new HashMap<>();
+        Pattern line = Pattern.compile("^\\s*([a-z0-9_]+)\\s*=\\s*('([^']*)'|[^#\\s]+)");
+        for (String l : text.split("\n")) {
+            Matcher m = line.matcher(l);
+            if (m.find()) {
+                out.put(m.group(1), m.group(3) != null ? m.group(3) : m.group(2));
+            }
+        }
+        return out;
+    }
+
+    private static String pomProperty(String pom, String property) {
+        Matcher m = Pattern.compile("<" + Pattern.quote(property) + ">([^<]+)</" + Pattern.quote(property) + ">")
+                .matcher(pom);
+        assertTrue(m.find(), "pom.xml has no <" + property + ">");
+        return m.group(1).trim();
+    }
+
+    /** A tag with a version that names a release (x.y at least), or a digest; never latest. */
+    static void assertPinned(String image) {
+        assertNotNull(image, "container without image");
+        if (image.contains("@sha256:")) {
+            return;
+        }
+        int slash = image.lastIndexOf('/');
+        int colon = image.lastIndexOf(':');
+        assertTrue(colon > slash, "image without a tag: " + image);
+        String tag = image.substring(colon + 1);
+        assertFalse(tag.equalsIgnoreCase("latest"), "image tag latest: " + image);
+        assertTrue(tag.matches("v?\\d+\\.\\d+([._-].*)?"), "tag is not a pinned release (x.y or more): " + image);
+    }
+}
