@@ -56,8 +56,8 @@ final class Kustomize {
         Object parsed = new Yaml(new LoaderOptions()).load(json);
         assertTrue(parsed instanceof Map, "kubectl version printed no JSON object:\n" + json);
         Object version = ((Map<?, ?>) parsed).get("kustomizeVersion");
-        assertNotNull(version, "kubectl embeds no kustomize (no kustomizeVersion in `kubectl version`). "
-                + INSTALL_HINT);
+        assertNotNull(version, "`kubectl version` reports no kustomizeVersion: kubectl older than 1.24,"
+                + " whose kustomize is older than v5. " + INSTALL_HINT);
         Matcher m = Pattern.compile("v?(\\d+)\\.").matcher(version.toString());
         assertTrue(m.lookingAt(), "unreadable kustomize version " + version);
         int major = Integer.parseInt(m.group(1));

@@ -60,8 +60,7 @@ class KustomizeRenderTest {
     /** (apiGroup, resource, verb): the whole of what the Role may grant. */
     static final Set<String> ALLOWED_RULES = Set.of(
             "/secrets/get", "/secrets/list",
-            "/events/create", "/events/patch",
-            "events.k8s.io/events/create", "events.k8s.io/events/patch");
+            "/events/create", "/events/patch");
 
     Path project;
     List<Map<String, Object>> base;
@@ -167,12 +166,12 @@ class KustomizeRenderTest {
     void demoSidecarSyncsTheWalkthroughSecrets() throws IOException {
         Map<String, Object> secret = null;
         for (Object doc : new Yaml(new LoaderOptions()).loadAll(
-                Files.readString(project.resolve("examples/sync-secret.yaml")))) {
+                Files.readString(project.resolve("examples/secrets/sync-secret.yaml")))) {
             if (doc != null) {
-                secret = Kustomize.asMap(doc, "examples/sync-secret.yaml");
+                secret = Kustomize.asMap(doc, "examples/secrets/sync-secret.yaml");
             }
         }
-        assertNotNull(secret, "examples/sync-secret.yaml holds no Secret");
+        assertNotNull(secret, "examples/secrets/sync-secret.yaml holds no Secret");
         assertEquals("sync-secret", name(secret));
         assertEquals("demo", namespace(secret));
         Map<String, Object> labels = map(map(secret, "metadata"), "labels");
