@@ -13,7 +13,8 @@ public final class Main {
             usage: java -jar pgpool-user-sync.jar [--once] [--manifests DIR] --namespace NS --postgres-name NAME
                      --pool-passwd FILE --key-file FILE [--format aes|md5|text] [--period 10s]
                      [--pcp-host H --pcp-port P --pcp-user U --pcp-password-file F]
-                     [--extra-labels k=v,...] [--routes-dir DIR] [--pcp-timeout 5s]
+                     [--extra-labels k=v,...] [--routes-dir DIR] [--pcp-timeout 5s] [--reload-follow-ups 2]
+                     [--management-port 9876]
             Every flag can also be set by an environment variable: --pool-passwd -> SYNC_POOL_PASSWD.
             Without --manifests, Secrets are read from the cluster (kubeconfig or the pod's service account).
             Without --pcp-host, pgpool is not reloaded.""";

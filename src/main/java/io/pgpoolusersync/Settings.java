@@ -21,7 +21,7 @@ public record Settings(Map<String, String> values) {
     /** Every key we read; a flag is the key without {@code sync.}. */
     public static final List<String> KEYS = List.of("namespace", "postgres-name", "extra-labels", "pool-passwd",
             "key-file", "format", "period", "pcp-host", "pcp-port", "pcp-user", "pcp-password-file",
-            "pcp-timeout", "manifests", "routes-dir", "management-port", "once");
+            "pcp-timeout", "reload-follow-ups", "manifests", "routes-dir", "management-port", "once");
 
     public Settings {
         values = Map.copyOf(values);
@@ -68,6 +68,7 @@ public record Settings(Map<String, String> values) {
         periodMillis();
         managementPort();
         if (pcpEnabled()) {
+            reloadFollowUps();
             require("pcp-user");
             require("pcp-password-file");
             pcpPort();
@@ -140,6 +141,19 @@ public record Settings(Map<String, String> values) {
 
     public long pcpTimeoutMillis() {
         return duration("pcp-timeout");
+    }
+
+    /** Reloads repeated on the ticks after a change, for pgpool children that were busy at the first. */
+    public int reloadFollowUps() {
+        try {
+            int value = Integer.parseInt(get("reload-follow-ups"));
+            if (value >= 0) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("--reload-follow-ups '" + get("reload-follow-ups") + "' is not a count >= 0");
     }
 
     /** Null: read Secrets from the cluster. */

@@ -44,7 +44,8 @@ public final class SyncApplication implements AutoCloseable {
         main.bind("secretSelector", selector);
         main.bind("userSecrets", new UserSecrets(settings.format()));
         main.bind("poolPasswdStore", new PoolPasswdStore(settings.poolPasswd(), settings.keyFile(), settings.format()));
-        main.bind("pgpoolReload", new PgpoolReload(pcpClient(settings)));
+        main.bind("pgpoolReload", new PgpoolReload(pcpClient(settings),
+                settings.pcpEnabled() ? settings.reloadFollowUps() : 0));
         main.bind("syncStatus", status);
 
         String source;

@@ -20,6 +20,23 @@ public final class AtomicFile {
     private AtomicFile() {
     }
 
+    /**
+     * Deletes temp files that a process killed mid-write left beside {@code target}: each is a full copy
+     * of secrets. Only safe while no other process writes {@code target}.
+     */
+    public static void removeLeftovers(Path target) throws IOException {
+        Path folder = target.toAbsolutePath().getParent();
+        String prefix = "." + target.getFileName() + ".";
+        try (var files = Files.newDirectoryStream(folder, path -> {
+            String name = path.getFileName().toString();
+            return name.startsWith(prefix) && name.endsWith(".tmp");
+        })) {
+            for (Path leftover : files) {
+                Files.deleteIfExists(leftover);
+            }
+        }
+    }
+
     public static void write(Path target, byte[] content) throws IOException {
         Path folder = target.toAbsolutePath().getParent();
         Path temp = Files.createTempFile(folder, "." + target.getFileName() + ".", ".tmp",

@@ -17,6 +17,7 @@ public final class PoolPasswdStore {
     private final Path record;
     private final Path keyFile;
     private final EntryFormat format;
+    private boolean leftoversRemoved;
 
     public PoolPasswdStore(Path poolPasswd, Path keyFile, EntryFormat format) {
         this.poolPasswd = poolPasswd;
@@ -27,6 +28,10 @@ public final class PoolPasswdStore {
 
     /** The change the declared users make to the current file. The key file is read on every tick. */
     public PoolPasswdChange plan(DeclaredUsers declared) throws IOException {
+        if (!leftoversRemoved) {
+            AtomicFile.removeLeftovers(poolPasswd); // also the record's: same prefix
+            leftoversRemoved = true;
+        }
         byte[] current;
         try {
             current = Files.readAllBytes(poolPasswd);

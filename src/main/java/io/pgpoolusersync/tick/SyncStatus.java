@@ -23,6 +23,7 @@ public final class SyncStatus {
     private volatile String lastError;
     private volatile Duration lastDuration = Duration.ZERO;
     private volatile int usersManaged;
+    private volatile int reloadsPending;
     private volatile Map<RejectReason, Integer> rejected = new EnumMap<>(RejectReason.class);
 
     public void succeeded(TickResult result, Duration duration) {
@@ -56,6 +57,7 @@ public final class SyncStatus {
             default -> { }
         }
         usersManaged = result.change().managedAfter().users().size();
+        reloadsPending = result.reloadsPending();
         rejected = countByReason(result.change().rejections());
     }
 
@@ -109,6 +111,11 @@ public final class SyncStatus {
 
     public Duration lastDuration() {
         return lastDuration;
+    }
+
+    /** Reloads still to come on later ticks: 0 means pgpool has been told everything. */
+    public int reloadsPending() {
+        return reloadsPending;
     }
 
     public int usersManaged() {

@@ -2,8 +2,11 @@ package io.pgpoolusersync.tick;
 
 import io.pgpoolusersync.store.PoolPasswdChange;
 
-/** What one tick did: the pool_passwd change (written when it changed) and the reload's outcome. */
-public record TickResult(PoolPasswdChange change, Reload reload, String reloadError) {
+/**
+ * What one tick did: the pool_passwd change (written when it changed), the reload's outcome, and how
+ * many reloads are still to come on later ticks (one owed after a failure, and the follow-ups).
+ */
+public record TickResult(PoolPasswdChange change, Reload reload, String reloadError, int reloadsPending) {
 
     public enum Reload {
         /** Nothing changed and no reload was owed. */

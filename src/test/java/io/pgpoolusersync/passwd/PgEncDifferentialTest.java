@@ -35,6 +35,7 @@ class PgEncDifferentialTest {
             String password = randomText(random, 1 + random.nextInt(AesPasswordEncoder.MAX_PASSWORD_BYTES / 2));
             Path keyFile = dir.resolve("key" + i);
             Files.write(keyFile, (key + "\n").getBytes(StandardCharsets.UTF_8));
+            Files.setPosixFilePermissions(keyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
 
             String expected = pgEnc(keyFile, password);
             String actual = new AesPasswordEncoder(KeyFile.read(keyFile)).encode("user", password);
@@ -54,8 +55,9 @@ class PgEncDifferentialTest {
     }
 
     private static String pgEnc(Path keyFile, String password) throws Exception {
-        Process process = new ProcessBuilder(PG_ENC.toString(), "-k", keyFile.toString(), password)
-                .redirectErrorStream(true).start();
+        // "--": a password may start with '-'. Warnings go to stderr, away from the entry line.
+        Process process = new ProcessBuilder(PG_ENC.toString(), "-k", keyFile.toString(), "--", password)
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, process.waitFor(), output);
         return output.lines().filter(line -> line.startsWith("pool_passwd string: ")).reduce((a, b) -> b)

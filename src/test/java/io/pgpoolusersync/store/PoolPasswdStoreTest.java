@@ -90,4 +90,15 @@ class PoolPasswdStoreTest {
         store.write(store.plan(john()));
         assertEquals("john:AES106tf0TquKDOqUM/KA+DFQ==\n", Files.readString(poolPasswd));
     }
+
+    @Test
+    void tempFilesOfAKilledWriterAreRemovedOthersKept() throws IOException {
+        Path leftover = Files.writeString(dir.resolve(".pool_passwd.123.tmp"), "john:AESpartial");
+        Path recordLeftover = Files.writeString(dir.resolve(".pool_passwd.managed.456.tmp"), "john");
+        Path unrelated = Files.writeString(dir.resolve(".other.789.tmp"), "x");
+        store.plan(john());
+        assertFalse(Files.exists(leftover));
+        assertFalse(Files.exists(recordLeftover));
+        assertTrue(Files.exists(unrelated));
+    }
 }
