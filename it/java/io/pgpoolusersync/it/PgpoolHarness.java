@@ -49,6 +49,8 @@ public final class PgpoolHarness implements AutoCloseable {
     private static final String INSTALL_HINT = "apt-get install -y postgresql-15 pgpool2";
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** pgpool's num_init_children: how many client sessions it serves at once, one per child process. */
+    private static final int CHILDREN = 4;
 
     private final Path dir;
     private final Path pgDir;      // owned by the postgres OS user: data dir, unix socket, log
@@ -108,6 +110,8 @@ public final class PgpoolHarness implements AutoCloseable {
     /** 0600 file holding the plain PCP password on its first line. */
     public Path pcpPasswordFile() { return dir.resolve("pcp_password"); }
     public String adminUser() { return "postgres"; }
+    /** The number of pgpool child processes; each serves one client session at a time. */
+    public int children() { return CHILDREN; }
     public String adminPassword() { return adminPassword; }
     public Path pgpoolLog() { return dir.resolve("pgpool.log"); }
     public Path pgpoolConf() { return dir.resolve("pgpool.conf"); }
@@ -150,6 +154,36 @@ public final class PgpoolHarness implements AutoCloseable {
         }
     }
 
+    /**
+     * Tries the login once on each pgpool child, in turn. pgpool hands a connection to an idle child and a
+     * child serves one session at a time: with admin sessions holding every other child, the attempt can
+     * only land on the one child left idle. A child whose login was refused may exit; pgpool forks a fresh
+     * one, which the next admin session then holds. Returns one result per child.
+     */
+    public List<Boolean> loginOnEveryChild(String user, String password) throws SQLException {
+        List<Connection> held = new ArrayList<>();
+        List<Boolean> results = new ArrayList<>();
+        try {
+            for (int i = 0; i < CHILDREN; i++) {
+                held.add(connectThroughPgpool(adminUser(), adminPassword));
+            }
+            for (int i = 0; i < CHILDREN; i++) {
+                held.get(i).close(); // child i is now the only idle one
+                results.add(canLogin(user, password));
+                held.set(i, connectThroughPgpool(adminUser(), adminPassword));
+            }
+            return results;
+        } finally {
+            for (Connection c : held) {
+                try {
+                    c.close();
+                } catch (SQLException ignored) {
+                    // closing is best effort
+                }
+            }
+        }
+    }
+
     /** The pool_passwd password field for this key, as printed by the real pg_enc: {@code AES<base64>}. */
     public String pgEnc(String password) {
         // pg_enc prints chatter, the bare base64, then "pool_passwd string: AES..." (all on stdout).
@@ -165,6 +199,44 @@ public final class PgpoolHarness implements AutoCloseable {
     public void reloadPgpool() {
         run(List.of(PCP_RELOAD.toString(), "-h", "127.0.0.1", "-p", Integer.toString(pcpPort),
                 "-U", pcpUser(), "-w"));
+    }
+
+    /** How many reloads pgpool's main process has started, over every start of this harness. */
+    public long reloadsStarted() {
+        return pgpoolLogText().lines().filter(l -> l.contains("reload config files.")).count();
+    }
+
+    /**
+     * Waits until pgpool's main process has handled {@code count} reloads in all and has gone back to
+     * sleep, which it does only after signalling every child. A PCP reload is answered before that:
+     * a client connecting in between is served by a child that has not been signalled yet, and
+     * pgpool 4.3.5 never makes such a child reopen pool_passwd (see PcpClientIT).
+     */
+    public void awaitReloadsHandled(long count) {
+        try {
+            Awaitility.await("pgpool's main process handled " + count + " reloads")
+                    .atMost(TIMEOUT)
+                    .pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(10))
+                    .until(() -> reloadsStarted() >= count && mainProcessAsleep());
+        } catch (ConditionTimeoutException e) {
+            throw new IllegalStateException("pgpool handled " + reloadsStarted() + " reloads, expected " + count
+                    + "; log:\n" + pgpoolLogText(), e);
+        }
+    }
+
+    /** State S (sleeping) in /proc: pgpool's main loop waits there between requests. */
+    private synchronized boolean mainProcessAsleep() {
+        Process p = pgpool;
+        if (p == null) {
+            return false;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
+            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("S");
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     // ---- pgpool lifecycle ------------------------------------------------------------------------
@@ -355,7 +427,7 @@ public final class PgpoolHarness implements AutoCloseable {
                 "backend_flag0 = 'DISALLOW_TO_FAILOVER'",
                 "enable_pool_hba = on",
                 "pool_passwd = '" + poolPasswd() + "'",
-                "num_init_children = 4",
+                "num_init_children = " + CHILDREN,
                 "max_pool = 2",
                 "health_check_period = 0",
                 "sr_check_period = 0",
@@ -365,7 +437,8 @@ public final class PgpoolHarness implements AutoCloseable {
                 "logdir = '" + poolDir + "'",
                 "wd_ipc_socket_dir = '" + poolDir + "'",
                 "log_destination = 'stderr'",
-                "log_min_messages = warning",
+                // LOG: pgpool's main process then writes "reload config files." for each reload it handles.
+                "log_min_messages = log",
                 ""), UTF_8);
     }
 
