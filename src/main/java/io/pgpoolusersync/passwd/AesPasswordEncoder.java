@@ -22,27 +22,35 @@ public final class AesPasswordEncoder implements PasswordEncoder {
     /** A 79-byte plaintext pads to 80 bytes, 108 Base64 characters: the last size under pgpool's 128. */
     public static final int MAX_PASSWORD_BYTES = 79;
 
-    private final ParametersWithIV keyAndIv;
+    /**
+     * Initialised once: the AES key schedule is computed here, not per entry. {@code doFinal} puts the
+     * cipher back to its initialised state (the IV again), so every entry is encrypted from the same
+     * start, as a fresh cipher would; {@link #encode} is synchronized because of that shared state.
+     */
+    private final BufferedBlockCipher cipher;
 
     public AesPasswordEncoder(byte[] keyText) {
         // BouncyCastle's OpenSSL generator is EVP_BytesToKey with one iteration; an empty salt means none.
         OpenSSLPBEParametersGenerator generator = new OpenSSLPBEParametersGenerator(new SHA1Digest());
         generator.init(keyText.clone(), new byte[0]);
-        this.keyAndIv = (ParametersWithIV) generator.generateDerivedParameters(256, 128);
+        ParametersWithIV keyAndIv = (ParametersWithIV) generator.generateDerivedParameters(256, 128);
+        this.cipher = new PaddedBufferedBlockCipher(CBCBlockCipher.newInstance(AESEngine.newInstance()),
+                new PKCS7Padding());
+        cipher.init(true, keyAndIv);
     }
 
     @Override
-    public String encode(String user, String password) {
+    public synchronized String encode(String user, String password) {
         byte[] plain = password.getBytes(StandardCharsets.UTF_8);
-        BufferedBlockCipher cipher = new PaddedBufferedBlockCipher(
-                CBCBlockCipher.newInstance(AESEngine.newInstance()), new PKCS7Padding());
-        cipher.init(true, keyAndIv);
         byte[] out = new byte[cipher.getOutputSize(plain.length)];
-        int length = cipher.processBytes(plain, 0, plain.length, out, 0);
+        int length;
         try {
+            length = cipher.processBytes(plain, 0, plain.length, out, 0);
             length += cipher.doFinal(out, length);
         } catch (InvalidCipherTextException e) {
             throw new IllegalStateException("AES padding failed", e); // cannot happen when encrypting
+        } finally {
+            cipher.reset(); // back to the IV, whatever happened (doFinal does it too)
         }
         return "AES" + Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(out, length));
     }

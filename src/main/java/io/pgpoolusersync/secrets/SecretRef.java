@@ -6,8 +6,12 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Comparator;
 
-/** Which Secret a user came from; what logs, events and the ownership record name. */
-public record SecretRef(String namespace, String name, Instant created, String uid, String resourceVersion) {
+/**
+ * Which Secret a user came from; what logs, events and the ownership record name. The creation time is
+ * kept as the API wrote it and parsed only to settle a contested user name: parsing it for every Secret
+ * was a fifth of a tick at 10k Secrets.
+ */
+public record SecretRef(String namespace, String name, String creationTimestamp, String uid, String resourceVersion) {
 
     /** Oldest first, then by name: the order that decides who keeps a duplicate user name. */
     public static final Comparator<SecretRef> SENIORITY = Comparator
@@ -17,16 +21,17 @@ public record SecretRef(String namespace, String name, Instant created, String u
 
     public static SecretRef of(Secret secret) {
         ObjectMeta meta = secret.getMetadata();
-        return new SecretRef(meta.getNamespace(), meta.getName(), parseTime(meta.getCreationTimestamp()),
+        return new SecretRef(meta.getNamespace(), meta.getName(), meta.getCreationTimestamp(),
                 meta.getUid(), meta.getResourceVersion());
     }
 
-    private static Instant parseTime(String timestamp) {
-        if (timestamp == null || timestamp.isEmpty()) {
+    /** Null when absent or not RFC 3339 (such a Secret counts as the youngest). */
+    public Instant created() {
+        if (creationTimestamp == null || creationTimestamp.isEmpty()) {
             return null;
         }
         try {
-            return Instant.parse(timestamp);
+            return Instant.parse(creationTimestamp);
         } catch (DateTimeParseException e) {
             return null;
         }

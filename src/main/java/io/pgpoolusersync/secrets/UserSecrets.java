@@ -8,7 +8,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -41,17 +41,21 @@ public final class UserSecrets {
             }
         }
         // The oldest Secret keeps a contested user name: adding a Secret never steals an existing user.
-        valid.sort((a, b) -> SecretRef.SENIORITY.compare(a.source(), b.source()));
-        Map<String, UserCredential> winners = new HashMap<>();
-        List<UserCredential> users = new ArrayList<>();
+        Map<String, List<UserCredential>> byUser = new LinkedHashMap<>();
         for (UserCredential credential : valid) {
-            UserCredential winner = winners.putIfAbsent(credential.user(), credential);
-            if (winner == null) {
-                users.add(credential);
-            } else {
-                rejections.add(new Rejection(credential.source(), RejectReason.DUPLICATE_USERNAME,
-                        "user " + credential.user() + " is already declared by the older Secret "
-                                + winner.source(), credential.user()));
+            byUser.computeIfAbsent(credential.user(), user -> new ArrayList<>(1)).add(credential);
+        }
+        List<UserCredential> users = new ArrayList<>(byUser.size());
+        for (List<UserCredential> claims : byUser.values()) {
+            if (claims.size() > 1) {
+                claims.sort((a, b) -> SecretRef.SENIORITY.compare(a.source(), b.source()));
+            }
+            UserCredential winner = claims.get(0);
+            users.add(winner);
+            for (UserCredential loser : claims.subList(1, claims.size())) {
+                rejections.add(new Rejection(loser.source(), RejectReason.DUPLICATE_USERNAME,
+                        "user " + loser.user() + " is already declared by the older Secret " + winner.source(),
+                        loser.user()));
             }
         }
         return new DeclaredUsers(users, rejections);

@@ -21,6 +21,8 @@ public final class ManagedUsers {
             "# pgpool-user-sync: the pool_passwd users it manages (user TAB namespace/secret). Do not edit.\n";
 
     private final Map<String, String> sources;
+    /** Secret -> the first user (in user order) it declared; built on the first {@link #userOf} call. */
+    private volatile Map<String, String> userBySecret;
 
     public ManagedUsers(Map<String, String> sources) {
         this.sources = Collections.unmodifiableMap(new TreeMap<>(sources));
@@ -65,8 +67,14 @@ public final class ManagedUsers {
 
     /** The user the given Secret ({@code namespace/name}) declared when we last wrote, if any. */
     public String userOf(String secret) {
-        return sources.entrySet().stream().filter(e -> e.getValue().equals(secret))
-                .map(Map.Entry::getKey).findFirst().orElse(null);
+        Map<String, String> index = userBySecret;
+        if (index == null) {
+            // One pass instead of one scan per call: a tick asks once per rejected Secret.
+            Map<String, String> built = new java.util.HashMap<>();
+            sources.forEach((user, source) -> built.putIfAbsent(source, user));
+            userBySecret = index = built;
+        }
+        return index.get(secret);
     }
 
     /** Both records at once: what is safe to claim while a write is between the two. */

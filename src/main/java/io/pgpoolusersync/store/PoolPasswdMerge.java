@@ -80,7 +80,8 @@ public final class PoolPasswdMerge {
                 updated++;
             }
         }
-        int removed = (int) previous.keySet().stream().filter(user -> !entries.containsKey(user)).count();
+        // Every previous user still present was counted above as updated or unchanged.
+        int removed = previous.size() - updated - unchanged;
 
         lines.addAll(entries.values());
         byte[] content = new PoolPasswd(lines).render();
