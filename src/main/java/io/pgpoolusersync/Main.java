@@ -1,5 +1,6 @@
 package io.pgpoolusersync;
 
+import io.pgpoolusersync.pgpool.Convergence;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -13,7 +14,8 @@ public final class Main {
             usage: java -jar pgpool-user-sync.jar [--once] [--manifests DIR] --namespace NS --postgres-name NAME
                      --pool-passwd FILE --key-file FILE [--format aes|md5|text] [--period 10s]
                      [--pcp-host H --pcp-port P --pcp-user U --pcp-password-file F]
-                     [--extra-labels k=v,...] [--routes-dir DIR] [--pcp-timeout 5s] [--reload-follow-ups 2]
+                     [--extra-labels k=v,...] [--routes-dir DIR] [--pcp-timeout 5s] [--converge-interval 250ms]
+                     [--converge-warn-after 30s]
                      [--management-port 9876]
             Every flag can also be set by an environment variable: --pool-passwd -> SYNC_POOL_PASSWD.
             Without --manifests, Secrets are read from the cluster (kubeconfig or the pod's service account).
@@ -42,11 +44,23 @@ public final class Main {
         }
         try (SyncApplication application = new SyncApplication(settings, null)) {
             application.run();
-            if (settings.once() && application.status().lastError() != null) {
+            if (!settings.once()) {
+                return 0;
+            }
+            if (application.status().lastError() != null || application.status().lastSuccess() == null) {
                 System.err.println("pgpool-user-sync: " + application.status().lastError());
                 return 1;
             }
-            return settings.once() && application.status().lastSuccess() == null ? 1 : 0;
+            Convergence.Status pgpool = application.convergence().status();
+            if (pgpool.pending()) {
+                // Written, but pgpool does not use it everywhere yet: do not claim it does.
+                System.err.println("pgpool-user-sync: pool_passwd written, but " + (pgpool.error() != null
+                        ? "pgpool could not be reached to take it up: " + pgpool.error()
+                        : pgpool.staleChildren() + " pgpool children still use the previous file after "
+                                + settings.convergeWarnAfterMillis() / 1000 + " s (busy sessions)"));
+                return 1;
+            }
+            return 0;
         } catch (Exception e) {
             System.err.println("pgpool-user-sync: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return 1;

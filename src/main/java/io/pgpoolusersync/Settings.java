@@ -21,7 +21,7 @@ public record Settings(Map<String, String> values) {
     /** Every key we read; a flag is the key without {@code sync.}. */
     public static final List<String> KEYS = List.of("namespace", "postgres-name", "extra-labels", "pool-passwd",
             "key-file", "format", "period", "pcp-host", "pcp-port", "pcp-user", "pcp-password-file",
-            "pcp-timeout", "reload-follow-ups", "manifests", "routes-dir", "management-port", "once");
+            "pcp-timeout", "converge-interval", "converge-warn-after", "manifests", "routes-dir", "management-port", "once");
 
     public Settings {
         values = Map.copyOf(values);
@@ -68,7 +68,8 @@ public record Settings(Map<String, String> values) {
         periodMillis();
         managementPort();
         if (pcpEnabled()) {
-            reloadFollowUps();
+            convergeIntervalMillis();
+            convergeWarnAfterMillis();
             require("pcp-user");
             require("pcp-password-file");
             pcpPort();
@@ -143,17 +144,14 @@ public record Settings(Map<String, String> values) {
         return duration("pcp-timeout");
     }
 
-    /** Reloads repeated on the ticks after a change, for pgpool children that were busy at the first. */
-    public int reloadFollowUps() {
-        try {
-            int value = Integer.parseInt(get("reload-follow-ups"));
-            if (value >= 0) {
-                return value;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException("--reload-follow-ups '" + get("reload-follow-ups") + "' is not a count >= 0");
+    /** Time between convergence rounds while pgpool children may still hold the old pool_passwd. */
+    public long convergeIntervalMillis() {
+        return duration("converge-interval");
+    }
+
+    /** After this long, a write that pgpool children have not all taken up is reported as overdue. */
+    public long convergeWarnAfterMillis() {
+        return duration("converge-warn-after");
     }
 
     /** Null: read Secrets from the cluster. */

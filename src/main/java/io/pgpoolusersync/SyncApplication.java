@@ -8,7 +8,11 @@ import io.pgpoolusersync.observe.RejectionEvents;
 import io.pgpoolusersync.observe.SyncMetrics;
 import io.pgpoolusersync.observe.TickHealthCheck;
 import io.pgpoolusersync.pcp.PcpClient;
-import io.pgpoolusersync.pcp.PgpoolReload;
+import io.pgpoolusersync.pcp.PcpPasswordFile;
+import io.pgpoolusersync.pgpool.Convergence;
+import io.pgpoolusersync.pgpool.PgpoolKey;
+import io.pgpoolusersync.observe.PodEvents;
+import java.util.function.Consumer;
 import io.pgpoolusersync.secrets.ManifestFolder;
 import io.pgpoolusersync.secrets.SecretSelector;
 import io.pgpoolusersync.secrets.UserSecrets;
@@ -16,7 +20,6 @@ import io.pgpoolusersync.store.PoolPasswdStore;
 import io.pgpoolusersync.tick.SyncStatus;
 import io.pgpoolusersync.tick.TickReport;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,6 +39,10 @@ public final class SyncApplication implements AutoCloseable {
     private final Main main = new Main();
     private final SyncStatus status = new SyncStatus();
     private final KubernetesClient ownedClient;
+    private final Convergence convergence;
+    private final PgpoolKey pgpoolKey;
+    private final boolean once;
+    private PodEvents podEvents;
 
     /** @param kubernetesClient the API to read Secrets from; null to build one from kubeconfig or the pod */
     public SyncApplication(Settings settings, KubernetesClient kubernetesClient) throws IOException {
@@ -43,26 +50,34 @@ public final class SyncApplication implements AutoCloseable {
                 settings.extraLabels());
         main.bind("secretSelector", selector);
         main.bind("userSecrets", new UserSecrets(settings.format()));
-        main.bind("poolPasswdStore", new PoolPasswdStore(settings.poolPasswd(), settings.keyFile(), settings.format()));
-        main.bind("pgpoolReload", new PgpoolReload(pcpClient(settings),
-                settings.pcpEnabled() ? settings.reloadFollowUps() : 0));
+        PcpClient pcp = pcpClient(settings);
+        convergence = new Convergence(pcp, Duration.ofMillis(settings.pcpEnabled() ? settings.convergeIntervalMillis() : 1),
+                Duration.ofMillis(settings.pcpEnabled() ? settings.convergeWarnAfterMillis() : 1),
+                Duration.ofMillis(settings.periodMillis()));
+        main.bind("convergence", convergence);
         main.bind("syncStatus", status);
 
         String source;
         TickReport.RejectionListener events;
+        Consumer<String> restartNeeded;
         if (settings.manifests() != null) {
             source = "manifests";
             main.bind("manifestFolder", new ManifestFolder(settings.manifests(), selector));
             ownedClient = null;
             events = rejection -> { };
+            restartNeeded = message -> { };
         } else {
             source = "cluster";
             ownedClient = kubernetesClient == null ? new KubernetesClientBuilder().build() : null;
             KubernetesClient client = kubernetesClient == null ? ownedClient : kubernetesClient;
             main.bind("kubernetesClient", client);
             events = new RejectionEvents(client);
+            podEvents = new PodEvents(client, settings.namespace());
+            restartNeeded = message -> podEvents.warn("PgpoolRestartNeeded", message);
         }
-        main.bind("tickReport", new TickReport(status, events));
+        pgpoolKey = settings.keyFile() == null ? null : new PgpoolKey(settings.keyFile(), pcp, restartNeeded);
+        main.bind("poolPasswdStore", new PoolPasswdStore(settings.poolPasswd(), pgpoolKey, settings.format()));
+        main.bind("tickReport", new TickReport(status, convergence, events));
         observe(settings);
 
         main.configure().withRoutesIncludePattern(routes(settings.routesDir(), "tick")
@@ -73,18 +88,19 @@ public final class SyncApplication implements AutoCloseable {
         if (settings.once()) {
             main.configure().withDurationMaxMessages(1);
         }
+        this.once = settings.once();
     }
 
     /** Health checks and metrics on Camel's management port (platform-http-main, micrometer-prometheus). */
     private void observe(Settings settings) {
         Duration stall = Duration.ofMillis(Math.max(5 * settings.periodMillis(), 60_000));
-        main.bind("tickReadiness", TickHealthCheck.readiness(status));
+        main.bind("tickReadiness", TickHealthCheck.readiness(status, convergence, pgpoolKey));
         main.bind("tickLiveness", TickHealthCheck.liveness(status, stall));
         if (settings.managementPort() == 0) {
             return;
         }
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        new SyncMetrics(status).bindTo(metrics);
+        new SyncMetrics(status, convergence, pgpoolKey).bindTo(metrics);
         main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, metrics);
         main.addOverrideProperty("camel.management.enabled", "true");
         main.addOverrideProperty("camel.management.host", "0.0.0.0");
@@ -109,42 +125,51 @@ public final class SyncApplication implements AutoCloseable {
             LOG.info("no PCP endpoint configured (--pcp-host): pgpool will not be reloaded after a change");
             return null;
         }
-        return new PcpClient(settings.pcpHost(), settings.pcpPort(), settings.pcpUser(),
-                firstLine(settings.pcpPasswordFile()), Duration.ofMillis(settings.pcpTimeoutMillis()));
-    }
-
-    /** A Secret key mounted as a file: the password is its first line, without the line end. */
-    static String firstLine(Path file) throws IOException {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IOException("cannot read PCP password file " + file + ": " + e.getClass().getSimpleName(), e);
-        }
-        String line = text.lines().findFirst().orElse("");
-        if (line.isEmpty()) {
-            throw new IOException("PCP password file " + file + " is empty");
-        }
-        return line;
+        PcpPasswordFile password = new PcpPasswordFile(settings.pcpPasswordFile());
+        password.get(); // a usage error, reported at start; read again at every connection
+        return new PcpClient(settings.pcpHost(), settings.pcpPort(), settings.pcpUser(), password,
+                Duration.ofMillis(settings.pcpTimeoutMillis()));
     }
 
     public SyncStatus status() {
         return status;
     }
 
+    /** The key pgpool holds; null when the entry format needs none. */
+    public PgpoolKey pgpoolKey() {
+        return pgpoolKey;
+    }
+
+    /** Where pgpool's children stand with the last written pool_passwd. */
+    public Convergence convergence() {
+        return convergence;
+    }
+
     /** Starts the timer and returns; ticks run in the background. */
     public void start() throws Exception {
+        convergence.start();
         main.start();
     }
 
-    /** Runs until the JVM is asked to stop, or after one tick with {@code --once}. */
+    /**
+     * Runs until the JVM is asked to stop; with {@code --once}, one tick, then convergence rounds until
+     * every pgpool child uses what it wrote (bounded by converge-warn-after).
+     */
     public void run() throws Exception {
+        convergence.start();
         main.run();
+        if (once) {
+            convergence.awaitConverged();
+        }
     }
 
     @Override
     public void close() {
         main.stop();
+        convergence.close();
+        if (podEvents != null) {
+            podEvents.close();
+        }
         if (ownedClient != null) {
             ownedClient.close();
         }

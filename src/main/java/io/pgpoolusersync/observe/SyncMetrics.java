@@ -5,20 +5,27 @@ import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.pgpoolusersync.pgpool.Convergence;
+import io.pgpoolusersync.pgpool.PgpoolKey;
 import io.pgpoolusersync.secrets.RejectReason;
 import io.pgpoolusersync.tick.SyncStatus;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The sync's Prometheus metrics, read from {@link SyncStatus} at scrape time and served by Camel's
- * management port at /observe/metrics beside Camel's own.
+ * The sync's Prometheus metrics, read from {@link SyncStatus}, {@link Convergence} and {@link PgpoolKey}
+ * at scrape time and served by Camel's management port at /observe/metrics beside Camel's own.
  */
 public final class SyncMetrics implements MeterBinder {
 
     private final SyncStatus status;
+    private final Convergence convergence;
+    private final PgpoolKey key;
 
-    public SyncMetrics(SyncStatus status) {
+    /** @param key null when the entry format needs no key */
+    public SyncMetrics(SyncStatus status, Convergence convergence, PgpoolKey key) {
         this.status = status;
+        this.convergence = convergence;
+        this.key = key;
     }
 
     @Override
@@ -27,10 +34,6 @@ public final class SyncMetrics implements MeterBinder {
                 .tag("result", "ok").description("Ticks by result").register(registry);
         FunctionCounter.builder("pgpool_user_sync_ticks", status, SyncStatus::ticksFailed)
                 .tag("result", "failed").description("Ticks by result").register(registry);
-        FunctionCounter.builder("pgpool_user_sync_reloads", status, SyncStatus::reloadsOk)
-                .tag("result", "ok").description("pgpool reloads over PCP by result").register(registry);
-        FunctionCounter.builder("pgpool_user_sync_reloads", status, SyncStatus::reloadsFailed)
-                .tag("result", "failed").description("pgpool reloads over PCP by result").register(registry);
         FunctionTimer.builder("pgpool_user_sync_tick_duration", status, s -> s.ticksOk() + s.ticksFailed(),
                 SyncStatus::tickSecondsTotal, TimeUnit.SECONDS)
                 .description("Ticks and the time spent in them").register(registry);
@@ -46,5 +49,29 @@ public final class SyncMetrics implements MeterBinder {
                     .tag("reason", reason.camelCase())
                     .description("Secrets rejected by the last tick, by reason").register(registry);
         }
+
+        FunctionCounter.builder("pgpool_user_sync_convergence_rounds", convergence, Convergence::roundsTotal)
+                .description("PCP rounds (one connection each) checking pgpool's children").register(registry);
+        FunctionCounter.builder("pgpool_user_sync_reloads", convergence, Convergence::reloadsTotal)
+                .tag("result", "ok").description("pgpool reloads sent over PCP; failed: rounds that could not"
+                        + " reach pgpool").register(registry);
+        FunctionCounter.builder("pgpool_user_sync_reloads", convergence, Convergence::failedRoundsTotal)
+                .tag("result", "failed").description("pgpool reloads sent over PCP; failed: rounds that could not"
+                        + " reach pgpool").register(registry);
+        Gauge.builder("pgpool_user_sync_children_stale", convergence,
+                c -> c.status().pending() ? Math.max(c.status().staleChildren(), 1) : 0)
+                .description("pgpool children that may still use the previous pool_passwd (1 until the first"
+                        + " check after a write)").register(registry);
+        Gauge.builder("pgpool_user_sync_convergence_overdue", convergence, c -> c.status().overdue() ? 1 : 0)
+                .description("1 when pgpool children have not taken up a write after converge-warn-after")
+                .register(registry);
+        FunctionTimer.builder("pgpool_user_sync_convergence", convergence, Convergence::convergedTotal,
+                Convergence::convergenceSecondsTotal, TimeUnit.SECONDS)
+                .description("Writes every pgpool child took up, and the time from write to that").register(registry);
+        Gauge.builder("pgpool_user_sync_last_convergence_seconds", convergence, Convergence::lastConvergenceSeconds)
+                .description("Time from the last write taken up to every pgpool child using it").register(registry);
+        Gauge.builder("pgpool_user_sync_key_restart_pending", this, m -> m.key != null && m.key.restartPending() != null ? 1 : 0)
+                .description("1 when the key file changed under a running pgpool, which must restart to use it")
+                .register(registry);
     }
 }

@@ -1,5 +1,7 @@
 package io.pgpoolusersync.observe;
 
+import io.pgpoolusersync.pgpool.Convergence;
+import io.pgpoolusersync.pgpool.PgpoolKey;
 import io.pgpoolusersync.tick.SyncStatus;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,22 +17,28 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
 public final class TickHealthCheck extends AbstractHealthCheck {
 
     private final SyncStatus status;
+    private final Convergence convergence;
+    private final PgpoolKey key;
     private final boolean readiness;
     private final Duration stall;
 
-    private TickHealthCheck(String id, SyncStatus status, boolean readiness, Duration stall) {
+    private TickHealthCheck(String id, SyncStatus status, Convergence convergence, PgpoolKey key, boolean readiness,
+            Duration stall) {
         super("pgpool-user-sync", id);
         this.status = status;
+        this.convergence = convergence;
+        this.key = key;
         this.readiness = readiness;
         this.stall = stall;
     }
 
-    public static TickHealthCheck readiness(SyncStatus status) {
-        return new TickHealthCheck("first-tick", status, true, null);
+    /** Up from the first successful tick; the details say what pgpool has not taken up yet. */
+    public static TickHealthCheck readiness(SyncStatus status, Convergence convergence, PgpoolKey key) {
+        return new TickHealthCheck("first-tick", status, convergence, key, true, null);
     }
 
     public static TickHealthCheck liveness(SyncStatus status, Duration stall) {
-        return new TickHealthCheck("ticking", status, false, stall);
+        return new TickHealthCheck("ticking", status, null, null, false, stall);
     }
 
     @Override
@@ -43,12 +51,31 @@ public final class TickHealthCheck extends AbstractHealthCheck {
         return !readiness;
     }
 
+    /** What pgpool has not taken up yet: children on the old file, a key it must restart for. */
+    private void pending(HealthCheckResultBuilder builder) {
+        Convergence.Status pgpool = convergence.status();
+        builder.detail("pgpool", pgpool.state().name().toLowerCase(java.util.Locale.ROOT));
+        if (pgpool.pending()) {
+            builder.detail("pgpool.stale-children", pgpool.staleChildren() < 0 ? "all (not checked yet)"
+                    : Integer.toString(pgpool.staleChildren()));
+            builder.detail("pgpool.pending-since", String.valueOf(pgpool.writtenAt()));
+            builder.detail("pgpool.overdue", Boolean.toString(pgpool.overdue()));
+        }
+        if (pgpool.error() != null) {
+            builder.detail("pgpool.error", pgpool.error());
+        }
+        if (key != null && key.restartPending() != null) {
+            builder.detail("pgpool.restart-needed", key.restartPending());
+        }
+    }
+
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
         if (status.lastError() != null) {
             builder.detail("last.error", status.lastError());
         }
         if (readiness) {
+            pending(builder);
             if (status.lastSuccess() == null) {
                 builder.message("no successful tick yet").down();
             } else {

@@ -1,7 +1,6 @@
 package io.pgpoolusersync.passwd;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.Locale;
 
 /** The pool_passwd entry formats we write. AES is the default: it serves scram-sha-256 logins. */
@@ -29,10 +28,10 @@ public enum EntryFormat {
         };
     }
 
-    /** The encoder for this format; only AES reads the key file. */
-    public PasswordEncoder encoder(Path keyFile) throws IOException {
+    /** The encoder for this format; only AES asks for the key. */
+    public PasswordEncoder encoder(KeySource key) throws IOException {
         return switch (this) {
-            case AES -> new AesPasswordEncoder(KeyFile.read(keyFile));
+            case AES -> new AesPasswordEncoder(key.key());
             case MD5 -> new Md5PasswordEncoder();
             case TEXT -> new TextPasswordEncoder();
         };

@@ -1,6 +1,7 @@
 package io.pgpoolusersync.store;
 
 import io.pgpoolusersync.passwd.EntryFormat;
+import io.pgpoolusersync.passwd.KeySource;
 import io.pgpoolusersync.secrets.DeclaredUsers;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,18 +16,18 @@ public final class PoolPasswdStore {
 
     private final Path poolPasswd;
     private final Path record;
-    private final Path keyFile;
+    private final KeySource key;
     private final EntryFormat format;
     private boolean leftoversRemoved;
 
-    public PoolPasswdStore(Path poolPasswd, Path keyFile, EntryFormat format) {
+    public PoolPasswdStore(Path poolPasswd, KeySource key, EntryFormat format) {
         this.poolPasswd = poolPasswd;
         this.record = poolPasswd.resolveSibling(poolPasswd.getFileName() + ".managed");
-        this.keyFile = keyFile;
+        this.key = key;
         this.format = format;
     }
 
-    /** The change the declared users make to the current file. The key file is read on every tick. */
+    /** The change the declared users make to the current file. The key is asked for on every tick. */
     public PoolPasswdChange plan(DeclaredUsers declared) throws IOException {
         if (!leftoversRemoved) {
             AtomicFile.removeLeftovers(poolPasswd); // also the record's: same prefix
@@ -38,7 +39,7 @@ public final class PoolPasswdStore {
         } catch (NoSuchFileException e) {
             current = new byte[0]; // nothing there to keep; the write creates it
         }
-        return PoolPasswdMerge.merge(current, ManagedUsers.read(record), declared, format.encoder(keyFile));
+        return PoolPasswdMerge.merge(current, ManagedUsers.read(record), declared, format.encoder(key));
     }
 
     /**

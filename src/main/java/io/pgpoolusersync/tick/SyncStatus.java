@@ -15,15 +15,12 @@ public final class SyncStatus {
     private final Instant started = Instant.now();
     private final AtomicLong ticksOk = new AtomicLong();
     private final AtomicLong ticksFailed = new AtomicLong();
-    private final AtomicLong reloadsOk = new AtomicLong();
-    private final AtomicLong reloadsFailed = new AtomicLong();
     private final AtomicLong tickNanosTotal = new AtomicLong();
     private volatile Instant lastTick;
     private volatile Instant lastSuccess;
     private volatile String lastError;
     private volatile Duration lastDuration = Duration.ZERO;
     private volatile int usersManaged;
-    private volatile int reloadsPending;
     private volatile Map<RejectReason, Integer> rejected = new EnumMap<>(RejectReason.class);
 
     public void succeeded(TickResult result, Duration duration) {
@@ -34,7 +31,7 @@ public final class SyncStatus {
         counted(result);
     }
 
-    /** A tick that wrote what it could but could not reload, or failed before writing. */
+    /** A tick that wrote but could not reach pgpool, or failed before writing. */
     public void failed(String error, Duration duration, TickResult result) {
         ticksFailed.incrementAndGet();
         finished(duration);
@@ -51,13 +48,7 @@ public final class SyncStatus {
     }
 
     private void counted(TickResult result) {
-        switch (result.reload()) {
-            case OK -> reloadsOk.incrementAndGet();
-            case FAILED -> reloadsFailed.incrementAndGet();
-            default -> { }
-        }
         usersManaged = result.change().managedAfter().users().size();
-        reloadsPending = result.reloadsPending();
         rejected = countByReason(result.change().rejections());
     }
 
@@ -82,14 +73,6 @@ public final class SyncStatus {
         return ticksFailed.get();
     }
 
-    public long reloadsOk() {
-        return reloadsOk.get();
-    }
-
-    public long reloadsFailed() {
-        return reloadsFailed.get();
-    }
-
     public double tickSecondsTotal() {
         return tickNanosTotal.get() / 1e9;
     }
@@ -111,11 +94,6 @@ public final class SyncStatus {
 
     public Duration lastDuration() {
         return lastDuration;
-    }
-
-    /** Reloads still to come on later ticks: 0 means pgpool has been told everything. */
-    public int reloadsPending() {
-        return reloadsPending;
     }
 
     public int usersManaged() {

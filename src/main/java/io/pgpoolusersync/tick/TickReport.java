@@ -1,5 +1,6 @@
 package io.pgpoolusersync.tick;
 
+import io.pgpoolusersync.pgpool.Convergence;
 import io.pgpoolusersync.secrets.Rejection;
 import io.pgpoolusersync.store.PoolPasswdChange;
 import java.time.Duration;
@@ -20,11 +21,13 @@ public final class TickReport {
     private static final Logger LOG = LoggerFactory.getLogger(TickReport.class);
 
     private final SyncStatus status;
+    private final Convergence convergence;
     private final RejectionListener listener;
     private Map<String, String> reported = Map.of();
 
-    public TickReport(SyncStatus status, RejectionListener listener) {
+    public TickReport(SyncStatus status, Convergence convergence, RejectionListener listener) {
         this.status = status;
+        this.convergence = convergence;
         this.listener = listener;
     }
 
@@ -33,24 +36,21 @@ public final class TickReport {
         void rejected(Rejection rejection);
     }
 
-    public void succeeded(TickResult result, Exchange exchange) {
-        PoolPasswdChange change = result.change();
+    /** The tick's change, with where pgpool stands now (the write's first convergence round has run). */
+    public void succeeded(PoolPasswdChange change, Exchange exchange) {
+        TickResult result = new TickResult(change, convergence.status());
         reportRejections(change.rejections());
-        String reload = switch (result.reload()) {
-            case FAILED -> "failed (retried next tick): " + result.reloadError();
-            default -> result.reload().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
-        };
         String line = "tick: added=" + change.added() + " updated=" + change.updated() + " removed="
                 + change.removed() + " unchanged=" + change.unchanged() + " rejected="
                 + change.rejections().size() + " written=" + (change.changed() ? "yes" : "no")
-                + " reload=" + reload;
+                + " pgpool=" + result.pgpoolSummary();
         Duration duration = elapsed(exchange);
         if (result.succeeded()) {
             LOG.info(line);
             status.succeeded(result, duration);
         } else {
             LOG.warn(line);
-            status.failed("pgpool reload failed: " + result.reloadError(), duration, result);
+            status.failed("pgpool unreachable: " + result.pgpool().error(), duration, result);
         }
     }
 

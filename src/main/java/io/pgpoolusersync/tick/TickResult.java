@@ -1,24 +1,25 @@
 package io.pgpoolusersync.tick;
 
+import io.pgpoolusersync.pgpool.Convergence;
 import io.pgpoolusersync.store.PoolPasswdChange;
 
-/**
- * What one tick did: the pool_passwd change (written when it changed), the reload's outcome, and how
- * many reloads are still to come on later ticks (one owed after a failure, and the follow-ups).
- */
-public record TickResult(PoolPasswdChange change, Reload reload, String reloadError, int reloadsPending) {
+/** What one tick did to pool_passwd, and where pgpool stood when it ended. */
+public record TickResult(PoolPasswdChange change, Convergence.Status pgpool) {
 
-    public enum Reload {
-        /** Nothing changed and no reload was owed. */
-        NOT_NEEDED,
-        OK,
-        /** Retried on the next tick. */
-        FAILED,
-        /** No PCP endpoint configured. */
-        DISABLED
+    /** A tick fails when pgpool could not be reached after a write, or was never reached since the start. */
+    public boolean succeeded() {
+        return pgpool.state() != Convergence.State.FAILED;
     }
 
-    public boolean succeeded() {
-        return reload != Reload.FAILED;
+    /** For the summary line: {@code converged}, {@code converging(3 children)}, {@code failed}, ... */
+    public String pgpoolSummary() {
+        Convergence.Status s = pgpool;
+        return switch (s.state()) {
+            case DISABLED -> "not-reloaded";
+            case CONVERGED -> "converged";
+            case PENDING -> "converging(" + (s.staleChildren() < 0 ? "all" : Integer.toString(s.staleChildren()))
+                    + " children" + (s.overdue() ? ", overdue" : "") + ")";
+            case FAILED -> "unreachable: " + s.error();
+        };
     }
 }
