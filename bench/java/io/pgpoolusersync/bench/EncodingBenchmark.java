@@ -1,6 +1,7 @@
 package io.pgpoolusersync.bench;
 
 import io.pgpoolusersync.passwd.EntryFormat;
+import io.pgpoolusersync.passwd.KeyFile;
 import io.pgpoolusersync.passwd.PasswordEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -37,7 +38,7 @@ public class EncodingBenchmark {
     public void setUp() throws Exception {
         Path key = Files.createTempFile("bench", ".pgpoolkey");
         Files.writeString(key, "bench pgpool key\n", StandardCharsets.UTF_8);
-        encoder = EntryFormat.valueOf(format).encoder(key);
+        encoder = EntryFormat.valueOf(format).encoder(() -> KeyFile.read(key));
         Files.delete(key);
         for (int i = 0; i < users.length; i++) {
             users[i] = MockApi.user(i);

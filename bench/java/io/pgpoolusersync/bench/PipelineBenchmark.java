@@ -76,8 +76,8 @@ public class PipelineBenchmark {
             secrets.add(secret);
         }
         userSecrets = new UserSecrets(EntryFormat.AES);
-        synced = new PoolPasswdStore(dir.resolve("synced/pool_passwd"), key, EntryFormat.AES);
-        adminOnly = new PoolPasswdStore(dir.resolve("admin-only/pool_passwd"), key, EntryFormat.AES);
+        synced = new PoolPasswdStore(dir.resolve("synced/pool_passwd"), () -> KeyFile.read(key), EntryFormat.AES);
+        adminOnly = new PoolPasswdStore(dir.resolve("admin-only/pool_passwd"), () -> KeyFile.read(key), EntryFormat.AES);
         PoolPasswdChange first = synced.plan(userSecrets.review(secrets));
         synced.write(first);
         if (synced.plan(userSecrets.review(secrets)).changed()) {

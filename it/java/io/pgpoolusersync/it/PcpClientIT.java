@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgpoolusersync.pcp.BackendNode;
 import io.pgpoolusersync.pcp.PcpClient;
+import io.pgpoolusersync.pcp.PcpSession;
+import io.pgpoolusersync.pcp.PgpoolChild;
 import io.pgpoolusersync.pcp.PcpException;
 import io.pgpoolusersync.store.AtomicFile;
 import java.io.IOException;
@@ -19,6 +22,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,7 +52,7 @@ class PcpClientIT {
     }
 
     private static PcpClient client(String user, String password) {
-        return new PcpClient("127.0.0.1", harness.pcpPort(), user, password, TIMEOUT);
+        return new PcpClient("127.0.0.1", harness.pcpPort(), user, () -> password, TIMEOUT);
     }
 
     @Test
@@ -54,6 +60,65 @@ class PcpClientIT {
         long before = harness.reloadsStarted();
         client(harness.pcpUser(), harness.pcpPassword()).reload();
         harness.awaitReloadsHandled(before + 1); // pgpool's own log: the reload reached its main process
+    }
+
+    /** Process info as pcp_proc_info prints it: the same children, PIDs and statuses. */
+    @Test
+    void childrenAreWhatPcpProcInfoLists() throws Exception {
+        List<PgpoolChild> idle;
+        try (PcpSession session = client(harness.pcpUser(), harness.pcpPassword()).open()) {
+            idle = session.children();
+        }
+        assertEquals(harness.children(), idle.size(), "one per child: " + idle);
+        assertTrue(idle.stream().allMatch(PgpoolChild::waiting), "all wait for a client: " + idle);
+        assertEquals(pcpProcInfoPids(), idle.stream().map(PgpoolChild::pid).collect(Collectors.toSet()));
+
+        try (Connection busy = harness.connectThroughPgpool(harness.adminUser(), harness.adminPassword());
+                Statement st = busy.createStatement()) {
+            st.execute("SELECT 1");
+            List<PgpoolChild> now;
+            try (PcpSession session = client(harness.pcpUser(), harness.pcpPassword()).open()) {
+                now = session.children();
+            }
+            List<PgpoolChild> serving = now.stream().filter(c -> !c.waiting()).toList();
+            assertEquals(1, serving.size(), "the child serving the session: " + now);
+            PgpoolChild before = idle.stream().filter(c -> c.pid() == serving.get(0).pid()).findFirst().orElseThrow();
+            assertEquals(before.sessions(), serving.get(0).sessions(), "a session counts once it ends");
+        }
+        try (PcpSession session = client(harness.pcpUser(), harness.pcpPassword()).open()) {
+            long finished = session.children().stream().mapToLong(PgpoolChild::sessions).sum();
+            assertEquals(idle.stream().mapToLong(PgpoolChild::sessions).sum() + 1, finished, "one more session ended");
+        }
+    }
+
+    /** Node info and pool status as pcp_node_info and pcp_pool_status print them. */
+    @Test
+    void nodesAndSettingsAreWhatThePcpToolsPrint() throws Exception {
+        List<BackendNode> nodes;
+        Map<String, String> settings;
+        try (PcpSession session = client(harness.pcpUser(), harness.pcpPassword()).open()) {
+            nodes = session.nodes();
+            settings = session.settings();
+        }
+        assertEquals(1, nodes.size());
+        assertEquals(String.valueOf(harness.postgresPort()), nodes.get(0).port());
+        // pcp_node_info -v prints the same instant in pgpool's local time zone (the machine's).
+        String printed = harness.pcpTool("pcp_node_info", "-v", "-n", "0").lines()
+                .filter(l -> l.startsWith("Last Status Change")).findFirst().orElseThrow();
+        String expected = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")
+                .format(java.time.Instant.ofEpochSecond(nodes.get(0).statusChanged()).atZone(java.time.ZoneId.systemDefault()));
+        assertTrue(printed.endsWith(expected), printed + " vs " + expected);
+        assertEquals("1", settings.get("enable_pool_hba"));
+        assertEquals(harness.poolPasswd().toString(), settings.get("pool_passwd"));
+        assertEquals(String.valueOf(harness.children()), settings.get("num_init_children"));
+    }
+
+    private static Set<Integer> pcpProcInfoPids() {
+        // pcp_proc_info -a: one line per pool slot; the PID is the third field from the end.
+        return harness.pcpTool("pcp_proc_info", "-a").lines().filter(l -> !l.isBlank()).map(l -> {
+            String[] f = l.trim().split("\\s+");
+            return Integer.parseInt(f[f.length - 5]);
+        }).collect(Collectors.toSet());
     }
 
     @Test
@@ -74,7 +139,7 @@ class PcpClientIT {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         } // closed: nothing listens there now
-        PcpClient client = new PcpClient("127.0.0.1", port, harness.pcpUser(), harness.pcpPassword(), TIMEOUT);
+        PcpClient client = new PcpClient("127.0.0.1", port, harness.pcpUser(), harness::pcpPassword, TIMEOUT);
         assertThrows(PcpException.Unreachable.class, client::reload);
     }
 
@@ -83,7 +148,7 @@ class PcpClientIT {
         // Accepts and never answers, like a hung pgpool: the client must give up, not hang the tick.
         try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             PcpClient client = new PcpClient("127.0.0.1", silent.getLocalPort(), harness.pcpUser(),
-                    harness.pcpPassword(), Duration.ofMillis(300));
+                    harness::pcpPassword, Duration.ofMillis(300));
             long t0 = System.nanoTime();
             assertThrows(PcpException.Unreachable.class, client::reload);
             assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(5).toNanos(), "gave up after its timeout");

@@ -186,8 +186,13 @@ public final class PgpoolHarness implements AutoCloseable {
 
     /** The pool_passwd password field for this key, as printed by the real pg_enc: {@code AES<base64>}. */
     public String pgEnc(String password) {
+        return pgEnc(password, keyFile());
+    }
+
+    /** The same, with another key file. */
+    public String pgEnc(String password, Path key) {
         // pg_enc prints chatter, the bare base64, then "pool_passwd string: AES..." (all on stdout).
-        String out = run(List.of(PG_ENC.toString(), "-k", keyFile().toString(), password));
+        String out = run(List.of(PG_ENC.toString(), "-k", key.toString(), "--", password));
         return out.lines()
                 .filter(l -> l.startsWith("pool_passwd string: "))
                 .map(l -> l.substring("pool_passwd string: ".length()).strip())
@@ -199,6 +204,14 @@ public final class PgpoolHarness implements AutoCloseable {
     public void reloadPgpool() {
         run(List.of(PCP_RELOAD.toString(), "-h", "127.0.0.1", "-p", Integer.toString(pcpPort),
                 "-U", pcpUser(), "-w"));
+    }
+
+    /** Runs one of pgpool's pcp_* tools against this pgpool (-h, -p, -U, -w added); returns its output. */
+    public String pcpTool(String tool, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("/usr/sbin/" + tool, "-h", "127.0.0.1", "-p", Integer.toString(pcpPort),
+                "-U", pcpUser(), "-w"));
+        cmd.addAll(List.of(args));
+        return run(cmd);
     }
 
     /** How many reloads pgpool's main process has started, over every start of this harness. */
@@ -281,6 +294,17 @@ public final class PgpoolHarness implements AutoCloseable {
         } catch (ConditionTimeoutException e) {
             throw new IllegalStateException("pgpool not ready after " + TIMEOUT + "; log:\n" + pgpoolLogText(), e);
         }
+    }
+
+    /**
+     * Starts pgpool the way the pgpool images' start-up scripts do: first {@code pg_enc -m} writes the
+     * admin entry with the current key file into the pool_passwd beside pgpool.conf (read, then rewritten
+     * in place), then pgpool starts and reads the key file.
+     */
+    public synchronized void startPgpoolAsImagesDo() {
+        run(List.of(PG_ENC.toString(), "-m", "-k", keyFile().toString(), "-f", pgpoolConf().toString(),
+                "-u", adminUser(), "--", adminPassword));
+        startPgpool();
     }
 
     /** Fast shutdown of pgpool; returns once pgpool and all its children have exited. */

@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.pgpoolusersync.Settings;
 import io.pgpoolusersync.SyncApplication;
 import io.pgpoolusersync.passwd.KeyFile;
+import io.pgpoolusersync.pgpool.Convergence;
 import io.pgpoolusersync.passwd.PoolPasswd;
 import io.pgpoolusersync.passwd.PoolPasswdLine;
 import io.pgpoolusersync.secrets.RejectReason;
@@ -316,7 +317,7 @@ class SyncEndToEndIT {
         Snapshot before = Snapshot.of(harness.poolPasswd());
         Snapshot recordBefore = Snapshot.of(record());
         int reloads = pcp.connections();
-        long reloadsOk = status.reloadsOk();
+        long reloadsOk = app.convergence().reloadsTotal();
         int eventCount = events(NAMESPACE).size();
         long warnings = count(logs.text(), " rejected (");
         long ticks = status.ticksOk();
@@ -327,7 +328,7 @@ class SyncEndToEndIT {
         assertEquals(before, Snapshot.of(harness.poolPasswd()), "pool_passwd: same inode, mtime and bytes");
         assertEquals(recordBefore, Snapshot.of(record()), "ownership record untouched");
         assertEquals(reloads, pcp.connections(), "no PCP connection");
-        assertEquals(reloadsOk, status.reloadsOk(), "no reload reported");
+        assertEquals(reloadsOk, app.convergence().reloadsTotal(), "no reload reported");
         assertEquals(eventCount, events(NAMESPACE).size(), "no new Event for rejections already reported");
         assertEquals(warnings, count(logs.text(), " rejected ("), "rejections already reported are not re-warned");
         assertEquals(List.of(), tempFiles(), "no temp file left behind");
@@ -366,7 +367,7 @@ class SyncEndToEndIT {
 
     @Test
     @Order(8)
-    @DisplayName("8b. pgpool stopped: the file is written, the reload retried, and the user logs in once pgpool is back")
+    @DisplayName("8b. pgpool stopped: the file is written, rounds retried with back-off, and the user logs in once pgpool is back")
     void pgpoolStopped() throws Exception {
         awaitSynced();
         harness.stopPgpool();
@@ -377,29 +378,24 @@ class SyncEndToEndIT {
             await("downuser written while pgpool is down").atMost(PERIOD.plus(SLACK))
                     .until(() -> expected.equals(entryOf("downuser")));
             Snapshot written = Snapshot.of(harness.poolPasswd());
-            await("the reload retried on later ticks").atMost(PERIOD.multipliedBy(2).plus(SLACK).plus(SLACK))
-                    .until(() -> pcp.refused() >= refused + 3);
-            assertEquals(written, Snapshot.of(harness.poolPasswd()), "retrying the reload does not rewrite the file");
+            await("the round retried").atMost(PERIOD.multipliedBy(2).plus(SLACK).plus(SLACK))
+                    .untilAsserted(() -> assertTrue(pcp.refused() >= refused + 3, "refused: " + pcp.refused()));
+            assertEquals(written, Snapshot.of(harness.poolPasswd()), "retrying does not rewrite the file");
             assertNotNull(status.lastError());
-            assertTrue(status.lastError().startsWith("pgpool reload failed"), status.lastError());
+            assertTrue(status.lastError().startsWith("pgpool unreachable"), status.lastError());
+            assertEquals(Convergence.State.FAILED, app.convergence().status().state());
         } finally {
             harness.startPgpool();
         }
-        int forwarded = pcp.forwarded();
-        long reloadsOk = status.reloadsOk();
-        await("the owed reload goes through").atMost(PERIOD.plus(SLACK))
-                .until(() -> pcp.forwarded() > forwarded && status.lastError() == null
-                        && status.reloadsOk() > reloadsOk);
-        harness.awaitReloadsHandled(status.reloadsOk());
+        awaitSynced(content -> true);
         sql("CREATE USER downuser WITH PASSWORD 'Down-pass-i1'");
         assertEquals(allTrue(), harness.loginOnEveryChild("downuser", "Down-pass-i1"));
-        await("the follow-up reloads").atMost(PATIENCE).until(() -> status.reloadsPending() == 0);
         long ticks = status.ticksOk();
         int connections = pcp.connections();
-        long reloadsDone = status.reloadsOk();
+        long reloadsDone = app.convergence().reloadsTotal();
         await("two more ticks").atMost(PERIOD.multipliedBy(2).plus(SLACK)).until(() -> status.ticksOk() >= ticks + 2);
-        assertEquals(connections, pcp.connections(), "the owed reload and its follow-ups, no more");
-        assertEquals(reloadsDone, status.reloadsOk());
+        assertEquals(connections, pcp.connections(), "converged: no more PCP connections");
+        assertEquals(reloadsDone, app.convergence().reloadsTotal());
     }
 
     @Test
@@ -534,21 +530,20 @@ class SyncEndToEndIT {
     }
 
     /**
-     * Waits until pool_passwd satisfies {@code condition} and a tick has succeeded since it was written: the
-     * tick that writes reloads pgpool before it reports, and a tick whose reload fails is not a success.
-     * Ticks are a period apart, so no earlier tick ends after the file's mtime. The follow-up reloads after
-     * a change are waited for too, so that an idle tick is really idle.
+     * Waits until pool_passwd satisfies {@code condition}, a tick has succeeded since it was written, and
+     * the sync says every pgpool child uses it (converged). No further wait: logins right after must see
+     * the file on every child, which is what "converged" claims.
      */
     static void awaitSynced(Predicate<byte[]> condition) {
         await("pool_passwd synced").atMost(PATIENCE).pollInterval(Duration.ofMillis(20)).until(() -> {
             Instant written = Files.getLastModifiedTime(harness.poolPasswd()).toInstant();
             byte[] content = poolPasswd();
             Instant success = status.lastSuccess();
+            Convergence.Status pgpool = app.convergence().status();
             return condition.test(content) && success != null && success.isAfter(written)
-                    && status.lastError() == null && status.reloadsPending() == 0;
+                    && status.lastError() == null && pgpool.state() == Convergence.State.CONVERGED
+                    && !pgpool.writtenAt().isBefore(written.minusMillis(5));
         });
-        // The app's reloads were acknowledged; let pgpool pass them on to its children before a login.
-        harness.awaitReloadsHandled(status.reloadsOk());
     }
 
     /**

@@ -47,13 +47,26 @@ class MainTest {
         assertEquals(new String(before), Files.readString(dir.resolve("pool_passwd")));
     }
 
+    /** With AES, the key pgpool holds is known only once pgpool answers: nothing is encrypted blindly. */
     @Test
-    void unreachablePgpoolExitsOneAfterWriting() throws IOException {
+    void unreachablePgpoolExitsOneAndWritesNothing() throws IOException {
         Path pcpPassword = dir.resolve("pcp");
         Files.writeString(pcpPassword, "secret\n");
-        assertEquals(1, Main.run(onceOnExamples("--pcp-host", "127.0.0.1", "--pcp-port", "1", "--pcp-user", "pcp",
-                "--pcp-password-file", pcpPassword.toString(), "--pcp-timeout", "1s"), Map.of()));
-        assertTrue(Files.readString(dir.resolve("pool_passwd")).contains("john:"), "the file is written even so");
+        String[] args = onceOnExamples("--pcp-host", "127.0.0.1", "--pcp-port", "1", "--pcp-user", "pcp",
+                "--pcp-password-file", pcpPassword.toString(), "--pcp-timeout", "1s");
+        byte[] before = Files.readAllBytes(dir.resolve("pool_passwd"));
+        assertEquals(1, Main.run(args, Map.of()));
+        assertEquals(new String(before), Files.readString(dir.resolve("pool_passwd")), "nothing written");
+    }
+
+    /** md5 needs no key: the file is written, but a one-shot run does not claim pgpool took it up. */
+    @Test
+    void unreachablePgpoolWithMd5ExitsOneAfterWriting() throws IOException {
+        Path pcpPassword = dir.resolve("pcp");
+        Files.writeString(pcpPassword, "secret\n");
+        assertEquals(1, Main.run(onceOnExamples("--format", "md5", "--pcp-host", "127.0.0.1", "--pcp-port", "1",
+                "--pcp-user", "pcp", "--pcp-password-file", pcpPassword.toString(), "--pcp-timeout", "1s"), Map.of()));
+        assertTrue(Files.readString(dir.resolve("pool_passwd")).contains("john:md5"), "the file is written");
     }
 
     @Test

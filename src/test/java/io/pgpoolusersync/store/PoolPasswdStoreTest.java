@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgpoolusersync.passwd.EntryFormat;
+import io.pgpoolusersync.passwd.KeyFile;
 import io.pgpoolusersync.secrets.DeclaredUsers;
 import io.pgpoolusersync.secrets.UserSecrets;
 import java.io.IOException;
@@ -37,7 +38,7 @@ class PoolPasswdStoreTest {
         key = dir.resolve("pgpoolkey");
         Files.writeString(poolPasswd, ADMIN);
         Files.writeString(key, "pgpool secret key\n");
-        store = new PoolPasswdStore(poolPasswd, key, EntryFormat.AES);
+        store = new PoolPasswdStore(poolPasswd, () -> KeyFile.read(key), EntryFormat.AES);
     }
 
     private static DeclaredUsers john() {
