@@ -21,7 +21,7 @@ public record Settings(Map<String, String> values) {
     /** Every key we read; a flag is the key without {@code sync.}. */
     public static final List<String> KEYS = List.of("namespace", "postgres-name", "extra-labels", "pool-passwd",
             "key-file", "format", "period", "pcp-host", "pcp-port", "pcp-user", "pcp-password-file",
-            "pcp-timeout", "converge-interval", "converge-warn-after", "manifests", "routes-dir", "management-port", "once");
+            "pcp-timeout", "converge-interval", "converge-warn-after", "watch", "manifests", "routes-dir", "management-port", "once");
 
     public Settings {
         values = Map.copyOf(values);
@@ -174,6 +174,11 @@ public record Settings(Map<String, String> values) {
 
     public boolean once() {
         return Boolean.parseBoolean(get("once"));
+    }
+
+    /** In a cluster, watch the Secrets for a tick as soon as one changes; the timer stays the resync. */
+    public boolean watch() {
+        return !get("watch").equalsIgnoreCase("false");
     }
 
     private long duration(String key) {

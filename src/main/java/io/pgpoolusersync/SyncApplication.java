@@ -14,6 +14,10 @@ import io.pgpoolusersync.pgpool.PgpoolKey;
 import io.pgpoolusersync.observe.PodEvents;
 import java.util.function.Consumer;
 import io.pgpoolusersync.secrets.ManifestFolder;
+import io.pgpoolusersync.secrets.SecretWatch;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.main.BaseMainSupport;
+import org.apache.camel.main.MainListenerSupport;
 import io.pgpoolusersync.secrets.SecretSelector;
 import io.pgpoolusersync.secrets.UserSecrets;
 import io.pgpoolusersync.store.PoolPasswdStore;
@@ -43,6 +47,8 @@ public final class SyncApplication implements AutoCloseable {
     private final PgpoolKey pgpoolKey;
     private final boolean once;
     private PodEvents podEvents;
+    private SecretWatch watch;
+    private volatile ProducerTemplate changes;
 
     /** @param kubernetesClient the API to read Secrets from; null to build one from kubeconfig or the pod */
     public SyncApplication(Settings settings, KubernetesClient kubernetesClient) throws IOException {
@@ -72,6 +78,9 @@ public final class SyncApplication implements AutoCloseable {
             KubernetesClient client = kubernetesClient == null ? ownedClient : kubernetesClient;
             main.bind("kubernetesClient", client);
             events = new RejectionEvents(client);
+            if (settings.watch() && !settings.once()) {
+                watch = new SecretWatch(client, selector, this::secretChanged);
+            }
             podEvents = new PodEvents(client, settings.namespace());
             restartNeeded = message -> podEvents.warn("PgpoolRestartNeeded", message);
         }
@@ -81,13 +90,11 @@ public final class SyncApplication implements AutoCloseable {
         observe(settings);
 
         main.configure().withRoutesIncludePattern(routes(settings.routesDir(), "tick")
-                + "," + routes(settings.routesDir(), "secrets-from-" + source));
+                + "," + routes(settings.routesDir(), "secrets-from-" + source)
+                + (watch == null ? "" : "," + routes(settings.routesDir(), "secrets-watch")));
         main.addOverrideProperty("sync.namespace", settings.namespace());
         main.addOverrideProperty("sync.period", Long.toString(settings.periodMillis()));
         main.addOverrideProperty("sync.repeat-count", settings.once() ? "1" : "0");
-        if (settings.once()) {
-            main.configure().withDurationMaxMessages(1);
-        }
         this.once = settings.once();
     }
 
@@ -145,10 +152,26 @@ public final class SyncApplication implements AutoCloseable {
         return convergence;
     }
 
-    /** Starts the timer and returns; ticks run in the background. */
+    /** Starts the timer and the watch, and returns; ticks run in the background. */
     public void start() throws Exception {
         convergence.start();
         main.start();
+        startWatch();
+    }
+
+    private void startWatch() {
+        if (watch != null) {
+            changes = main.getCamelContext().createProducerTemplate();
+            watch.start();
+        }
+    }
+
+    /** From the watch: ask for a tick now (secrets-watch.camel.yaml; seda:tick coalesces). */
+    private void secretChanged() {
+        ProducerTemplate template = changes;
+        if (template != null) {
+            template.sendBody("direct:secret-changed", null);
+        }
     }
 
     /**
@@ -156,15 +179,32 @@ public final class SyncApplication implements AutoCloseable {
      * every pgpool child uses what it wrote (bounded by converge-warn-after).
      */
     public void run() throws Exception {
+        if (once) {
+            start();
+            status.awaitTicks(1);
+            convergence.awaitConverged();
+            return;
+        }
+        main.addMainListener(new MainListenerSupport() {
+            @Override
+            public void afterStart(BaseMainSupport started) {
+                try {
+                    startWatch();
+                } catch (RuntimeException e) {
+                    LOG.warn("could not start the watch of Secrets: {}; the resync alone keeps pool_passwd right",
+                            e.getMessage());
+                }
+            }
+        });
         convergence.start();
         main.run();
-        if (once) {
-            convergence.awaitConverged();
-        }
     }
 
     @Override
     public void close() {
+        if (watch != null) {
+            watch.close();
+        }
         main.stop();
         convergence.close();
         if (podEvents != null) {

@@ -41,10 +41,18 @@ public final class SyncStatus {
         }
     }
 
-    private void finished(Duration duration) {
+    private synchronized void finished(Duration duration) {
         lastTick = Instant.now();
         lastDuration = duration;
         tickNanosTotal.addAndGet(duration.toNanos());
+        notifyAll();
+    }
+
+    /** Waits until {@code count} ticks have ended, successful or not (a one-shot run's single tick). */
+    public synchronized void awaitTicks(long count) throws InterruptedException {
+        while (ticksOk.get() + ticksFailed.get() < count) {
+            wait();
+        }
     }
 
     private void counted(TickResult result) {
