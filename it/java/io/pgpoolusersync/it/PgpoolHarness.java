@@ -115,6 +115,10 @@ public final class PgpoolHarness implements AutoCloseable {
     public String adminPassword() { return adminPassword; }
     public Path pgpoolLog() { return dir.resolve("pgpool.log"); }
     public Path pgpoolConf() { return dir.resolve("pgpool.conf"); }
+    public Path hbaConf() { return dir.resolve("pool_hba.conf"); }
+    public Path pcpConf() { return dir.resolve("pcp.conf"); }
+    /** pgpool.conf's pid_file_name. */
+    public Path pgpoolPidFile() { return poolDir.resolve("pgpool.pid"); }
 
     public String pgpoolLogText() {
         try {
