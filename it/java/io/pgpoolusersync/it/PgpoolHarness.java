@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -146,16 +145,9 @@ public final class PgpoolHarness implements AutoCloseable {
         }
     }
 
-    /** True when the login through pgpool succeeds, false when it is refused for bad credentials. */
+    /** True when the login through pgpool succeeds, false when it is refused for bad credentials (see Login). */
     public boolean canLogin(String user, String password) throws SQLException {
-        try (Connection c = connectThroughPgpool(user, password)) {
-            return c.isValid(5);
-        } catch (SQLException e) {
-            if (isAuthFailure(e)) {
-                return false;
-            }
-            throw e;
-        }
+        return Login.attempt(() -> connectThroughPgpool(user, password)) == Login.OK;
     }
 
     /**
@@ -458,16 +450,6 @@ public final class PgpoolHarness implements AutoCloseable {
         props.setProperty("user", user);
         props.setProperty("password", password);
         return DriverManager.getConnection(url, props);
-    }
-
-    /** PostgreSQL says 28P01/28000; pgpool sometimes answers with its own message and another code. */
-    private static boolean isAuthFailure(SQLException e) {
-        String state = e.getSQLState();
-        if ("28P01".equals(state) || "28000".equals(state)) {
-            return true;
-        }
-        String msg = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
-        return msg.contains("authentication") || msg.contains("password");
     }
 
     private static boolean isRoot() {
