@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -115,6 +114,10 @@ public final class PgpoolHarness implements AutoCloseable {
     public String adminPassword() { return adminPassword; }
     public Path pgpoolLog() { return dir.resolve("pgpool.log"); }
     public Path pgpoolConf() { return dir.resolve("pgpool.conf"); }
+    public Path hbaConf() { return dir.resolve("pool_hba.conf"); }
+    public Path pcpConf() { return dir.resolve("pcp.conf"); }
+    /** pgpool.conf's pid_file_name. */
+    public Path pgpoolPidFile() { return poolDir.resolve("pgpool.pid"); }
 
     public String pgpoolLogText() {
         try {
@@ -142,16 +145,9 @@ public final class PgpoolHarness implements AutoCloseable {
         }
     }
 
-    /** True when the login through pgpool succeeds, false when it is refused for bad credentials. */
+    /** True when the login through pgpool succeeds, false when it is refused for bad credentials (see Login). */
     public boolean canLogin(String user, String password) throws SQLException {
-        try (Connection c = connectThroughPgpool(user, password)) {
-            return c.isValid(5);
-        } catch (SQLException e) {
-            if (isAuthFailure(e)) {
-                return false;
-            }
-            throw e;
-        }
+        return Login.attempt(() -> connectThroughPgpool(user, password)) == Login.OK;
     }
 
     /**
@@ -478,16 +474,6 @@ public final class PgpoolHarness implements AutoCloseable {
         props.setProperty("user", user);
         props.setProperty("password", password);
         return DriverManager.getConnection(url, props);
-    }
-
-    /** PostgreSQL says 28P01/28000; pgpool sometimes answers with its own message and another code. */
-    private static boolean isAuthFailure(SQLException e) {
-        String state = e.getSQLState();
-        if ("28P01".equals(state) || "28000".equals(state)) {
-            return true;
-        }
-        String msg = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
-        return msg.contains("authentication") || msg.contains("password");
     }
 
     private static boolean isRoot() {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.api.model.Event;
@@ -30,6 +31,7 @@ import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -63,13 +65,16 @@ import org.junit.jupiter.api.TestMethodOrder;
  * The sync end to end: the app in this JVM with the real YAML routes from routes/, a 1 s period, the
  * fabric8 Kubernetes mock (CRUD mode) as the API, and a real PostgreSQL behind a real pgpool, which it
  * reloads over PCP through a relay that counts the reloads. Logins go through pgpool with the JDBC driver
- * (scram-sha-256), as a user's application connects. The scenarios build on each other, in order.
+ * (scram-sha-256), as a user's application connects. The scenarios build on each other, in order: the
+ * walkthrough, rotation and deletion shared with the k3s tier ({@link UserLifecycleScenarios}), then this
+ * tier's own.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class SyncEndToEndIT {
+class SyncEndToEndIT extends UserLifecycleScenarios {
 
     static final String NAMESPACE = "demo";
-    static final String POSTGRES = "quick-postgres";
+    /** The walkthrough's PostgreSQL, as labeled in examples/secrets/sync-secret.yaml. */
+    static final String POSTGRES = "ha-postgres";
     static final Duration PERIOD = Duration.ofSeconds(1);
     /** Room for a tick's own work and a busy CI machine, on top of the period. */
     static final Duration SLACK = Duration.ofSeconds(2);
@@ -133,58 +138,109 @@ class SyncEndToEndIT {
         }
     }
 
-    // ---- the scenarios ---------------------------------------------------------------------------
+    // ---- the walkthrough, rotation and deletion (UserLifecycleScenarios, orders 1-3) on this tier ----
 
-    @Test
-    @Order(1)
-    @DisplayName("1. reference walkthrough: a labeled Secret john/12345 becomes a pgpool user within one period")
-    void referenceWalkthrough() throws Exception {
-        long t0 = System.nanoTime();
-        api.put(userSecret("john-auth", "john", "12345"));
-        // The entry the real pg_enc writes for this key, byte for byte.
-        String expected = harness.pgEnc("12345");
-        await("john in pool_passwd within one period").atMost(PERIOD.plus(SLACK)).pollInterval(Duration.ofMillis(20))
-                .until(() -> expected.equals(entryOf("john")));
-        System.out.printf("john reached pool_passwd %d ms after the Secret was created%n",
-                (System.nanoTime() - t0) / 1_000_000);
-        awaitSynced();
+    /** When the last Secret was put: the walkthrough times john's arrival in pool_passwd against it. */
+    static volatile Instant secretPutAt;
 
-        harness.sqlAsAdmin("CREATE USER john WITH PASSWORD '12345'");
-        assertTrue(harness.canLogin("john", "12345"), "john logs in through pgpool");
-        assertFalse(harness.canLogin("john", "54321"), "a wrong password is refused");
-        assertEquals("john\tdemo/john-auth", managedRecord().lines().filter(l -> l.startsWith("john")).findFirst()
+    /**
+     * The mock API, PostgreSQL directly (a pgpool child that is busy when a reload arrives keeps the old
+     * pool_passwd, so SQL stays off pgpool), and a login that counts only when every pgpool child agrees,
+     * tried once the sync is idle and pgpool has handled its reloads.
+     */
+    static final SyncTier LOCAL = new SyncTier() {
+        @Override
+        public void putSecret(Secret secret) {
+            secretPutAt = Instant.now();
+            api.put(asStoredByApiServer(secret));
+        }
+
+        @Override
+        public void deleteSecret(String name) {
+            api.delete(NAMESPACE, name);
+        }
+
+        @Override
+        public String sqlAsAdmin(String sql) throws SQLException {
+            try (Connection c = harness.connectDirect(harness.adminUser(), harness.adminPassword());
+                    Statement st = c.createStatement()) {
+                if (!st.execute(sql)) {
+                    return null;
+                }
+                try (ResultSet rs = st.getResultSet()) {
+                    return rs.next() ? rs.getString(1) : null;
+                }
+            }
+        }
+
+        @Override
+        public Login login(String user, String password) throws SQLException {
+            awaitSynced();
+            List<Boolean> perChild = harness.loginOnEveryChild(user, password);
+            if (perChild.equals(allTrue())) {
+                return Login.OK;
+            }
+            if (perChild.equals(allFalse())) {
+                return Login.AUTH_FAILED;
+            }
+            throw new AssertionError(user + " logs in on some pgpool children only: " + perChild);
+        }
+
+        @Override
+        public Login loginAsAdmin() throws SQLException {
+            return login(harness.adminUser(), harness.adminPassword());
+        }
+
+        @Override
+        public Duration syncWithin() {
+            return PATIENCE;
+        }
+    };
+
+    @Override
+    protected SyncTier tier() {
+        return LOCAL;
+    }
+
+    @Override
+    protected void afterWalkthrough() throws Exception {
+        // The entry the real pg_enc writes for this key, byte for byte, written within one period.
+        assertEquals(harness.pgEnc(PASSWORD), entryOf(USER));
+        Duration took = Duration.between(secretPutAt, Files.getLastModifiedTime(harness.poolPasswd()).toInstant());
+        System.out.printf("john reached pool_passwd %d ms after the Secret was created%n", took.toMillis());
+        assertTrue(took.compareTo(PERIOD.plus(SLACK)) <= 0, "john written within one period (+ slack): " + took);
+        assertEquals(USER + "\tdemo/sync-secret", managedRecord().lines().filter(l -> l.startsWith(USER)).findFirst()
                 .orElse(""), "the ownership record names john's Secret");
     }
 
-    @Test
-    @Order(2)
-    @DisplayName("2. password rotation: the new password works on every pgpool child, the old one nowhere")
-    void passwordRotation() throws Exception {
-        // Every child serves john once, so each has pool_passwd open with the old entry.
-        assertEquals(allTrue(), harness.loginOnEveryChild("john", "12345"));
-
-        api.put(userSecret("john-auth", "john", "Rotated-67890"));
-        sql("ALTER USER john WITH PASSWORD 'Rotated-67890'");
-        String expected = harness.pgEnc("Rotated-67890");
-        awaitSynced(content -> expected.equals(entryIn(content, "john")));
-
-        assertEquals(allTrue(), harness.loginOnEveryChild("john", "Rotated-67890"), "new password, per child");
-        assertEquals(allFalse(), harness.loginOnEveryChild("john", "12345"), "old password, per child");
+    @Override
+    protected void afterRotation() throws Exception {
+        assertEquals(harness.pgEnc(ROTATED), entryOf(USER));
     }
 
-    @Test
-    @Order(3)
-    @DisplayName("3. deletion: deleting the Secret locks john out of every pgpool child")
-    void deletion() throws Exception {
-        assertEquals(allTrue(), harness.loginOnEveryChild("john", "Rotated-67890"));
-
-        api.delete(NAMESPACE, "john-auth");
-        awaitSynced(content -> entryIn(content, "john") == null);
-
-        // The role still exists with this password: only pool_passwd, reloaded, keeps him out.
-        assertEquals(allFalse(), harness.loginOnEveryChild("john", "Rotated-67890"));
-        assertFalse(managedRecord().contains("john"), "john left the ownership record");
+    @Override
+    protected void afterDeletion() throws Exception {
+        assertNull(entryOf(USER), "john's entry is gone");
+        assertFalse(managedRecord().contains(USER), "john left the ownership record");
     }
+
+    /** What the API server stores for a Secret written with stringData: base64 data (the mock keeps both). */
+    static Secret asStoredByApiServer(Secret secret) {
+        Map<String, byte[]> data = new LinkedHashMap<>();
+        if (secret.getData() != null) {
+            secret.getData().forEach((k, v) -> data.put(k, Base64.getDecoder().decode(v)));
+        }
+        if (secret.getStringData() != null) {
+            secret.getStringData().forEach((k, v) -> data.put(k, utf8(v)));
+        }
+        if (data.containsKey("password")) {
+            passwords.add(new String(data.get("password"), StandardCharsets.UTF_8));
+        }
+        return secret(secret.getMetadata().getNamespace(), secret.getMetadata().getName(),
+                secret.getMetadata().getLabels(), data);
+    }
+
+    // ---- this tier's own scenarios ---------------------------------------------------------------
 
     @Test
     @Order(4)

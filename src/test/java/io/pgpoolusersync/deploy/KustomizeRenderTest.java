@@ -21,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.fabric8.kubernetes.client.Config;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -36,9 +37,12 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 
@@ -225,11 +229,6 @@ class KustomizeRenderTest {
         assertEquals(mountPath(pgpool, "pgpool-key") + keyFile.substring(keyFile.lastIndexOf('/')),
                 argAfter(args, "-k"), "pgpool -k");
         assertEquals(mountPath(sidecar, "pgpool-key"), parent(keyFile));
-        Map<String, Object> keySecret = one(demo, "Secret",
-                (String) map(named(maps(pod, "volumes"), "pgpool-key", "volume"), "secret").get("secretName"));
-        assertTrue(mapOrEmpty(keySecret, "stringData").containsKey(keyFile.substring(keyFile.lastIndexOf('/') + 1))
-                        || mapOrEmpty(keySecret, "data").containsKey(keyFile.substring(keyFile.lastIndexOf('/') + 1)),
-                "the key Secret holds the file the sidecar reads");
 
         // Reload: PCP on localhost at the sidecar's port; the pool_hba reopen of pool_passwd.
         assertEquals(env.get("SYNC_PCP_PORT"), conf.get("pcp_port"), "pcp_port");
@@ -256,6 +255,72 @@ class KustomizeRenderTest {
         assertEquals(pgpoolUid, effectiveUid(pod, init), "the init container writes pool_passwd as pgpool's UID");
     }
 
+    /**
+     * pgpool warns at every start about a key file with group or world bits, and a Secret volume under
+     * fsGroup is always group-readable: pgpool and the sidecar read an owner-only copy that pgpool-init
+     * makes on a memory emptyDir, which also pins the key for the pod's life.
+     */
+    @Test
+    void demoKeyIsAnOwnerOnlyCopyOfTheSecret() {
+        Map<String, Object> pod = podSpec(one(demo, "StatefulSet", "pgpool-sync"));
+        Map<String, Object> init = named(maps(pod, "initContainers"), "pgpool-init", "init container");
+        Map<String, Object> copy = named(maps(pod, "volumes"), "pgpool-key", "volume");
+        assertEquals("Memory", map(copy, "emptyDir").get("medium"), "the key copy stays in memory");
+        Map<String, Object> secretVolume = named(maps(pod, "volumes"), "pgpool-key-secret", "volume");
+        Map<String, Object> keySecret = one(demo, "Secret", (String) map(secretVolume, "secret").get("secretName"));
+        assertTrue(mapOrEmpty(keySecret, "stringData").containsKey(".pgpoolkey")
+                || mapOrEmpty(keySecret, "data").containsKey(".pgpoolkey"), "the key Secret holds .pgpoolkey");
+        for (Map<String, Object> c : allContainers(pod)) {
+            boolean mountsSecret = maps(c, "volumeMounts").stream().anyMatch(m -> "pgpool-key-secret".equals(m.get("name")));
+            assertEquals(c == init, mountsSecret, "only pgpool-init mounts the key Secret, not " + c.get("name"));
+        }
+        List<String> script = strings(init, "args").stream().flatMap(String::lines).map(String::trim).toList();
+        String from = mountPath(init, "pgpool-key-secret") + "/.pgpoolkey";
+        String to = mountPath(init, "pgpool-key") + "/.pgpoolkey";
+        int umask = script.indexOf("umask 077");
+        int copyLine = script.indexOf("cp " + from + " " + to);
+        assertTrue(umask >= 0 && copyLine > umask, "the copy is made under umask 077 (owner-only):\n" + script);
+        assertTrue(script.indexOf("rm -f " + to) >= 0 && script.indexOf("rm -f " + to) < copyLine,
+                "an older 0400 copy is removed first (init containers run again when the pod restarts)");
+        List<String> encryptions = script.stream().filter(l -> l.contains("pg_enc -k")).toList();
+        assertTrue(!encryptions.isEmpty() && encryptions.stream().allMatch(l -> l.contains("pg_enc -k " + to + " ")),
+                "the admin entry is encrypted with the copy pgpool reads: " + encryptions);
+    }
+
+    /**
+     * pgpool refuses to start while its pid file names a live process. The file is on an emptyDir that
+     * outlives the container, and after an unclean exit it names PID 1, the new pgpool itself: the
+     * container clears it, then becomes pgpool. PgpoolRestartIT runs this command with the real pgpool.
+     */
+    @Test
+    void demoPgpoolClearsItsStalePidFileAndStaysPidOne() {
+        Map<String, Object> pod = podSpec(one(demo, "StatefulSet", "pgpool-sync"));
+        Map<String, Object> pgpool = named(maps(pod, "containers"), "pgpool", "container");
+        assertEquals(List.of("/bin/sh", "-c", "rm -f \"$PGPOOL_PID_FILE\" && exec \"$@\"", "pgpool"),
+                strings(pgpool, "command"), "a shell that removes the pid file, then execs pgpool (PID 1)");
+        List<String> args = strings(pgpool, "args");
+        assertEquals("/opt/pgpool-II/bin/pgpool", args.get(0), "the shell execs pgpool itself");
+        assertTrue(args.contains("-n"), "pgpool in the foreground: a daemonized pgpool would leave PID 1");
+        String pidFile = plainEnv(pgpool).get("PGPOOL_PID_FILE");
+        Map<String, Object> configMap = one(demo, "ConfigMap",
+                (String) map(named(maps(pod, "volumes"), "pgpool-config", "volume"), "configMap").get("name"));
+        assertEquals(pgpoolConf((String) map(configMap, "data").get("pgpool.conf")).get("pid_file_name"), pidFile,
+                "the command removes the pid file that pgpool.conf names");
+        Map<String, Object> mount = mountAt(mountsByName(pgpool), parent(pidFile));
+        assertFalse(Boolean.TRUE.equals(mount.get("readOnly")), "pgpool writes its pid file there");
+    }
+
+    /** The sidecar is the pod's first container: `kubectl logs/exec` without -c must still mean pgpool. */
+    @Test
+    void demoDefaultContainerIsPgpool() {
+        Map<String, Object> template = map(map(one(demo, "StatefulSet", "pgpool-sync"), "spec"), "template");
+        List<String> containers = Kustomize.names(maps(podSpec(one(demo, "StatefulSet", "pgpool-sync")), "containers"));
+        assertEquals(SIDECAR, containers.get(0), "the component puts the sidecar first: " + containers);
+        Object annotated = mapOrEmpty(map(template, "metadata"), "annotations").get("kubectl.kubernetes.io/default-container");
+        assertEquals("pgpool", annotated, "kubectl.kubernetes.io/default-container");
+        assertTrue(containers.contains(annotated), "the default container exists: " + containers);
+    }
+
     @Test
     void demoImagesArePinned() throws IOException {
         List<String> images = new ArrayList<>();
@@ -279,6 +344,60 @@ class KustomizeRenderTest {
         assertEquals(imageName + ":" + tag, sidecar.get("image"),
                 "kustomize/overlays/demo images: must name the tag of the pom's image profile");
         assertPinned(pomProperty(pom, "image.base"));
+    }
+
+    /**
+     * The image runs on amd64 and arm64 nodes: `jib:build` publishes both under one tag, and the tar of
+     * `mvn -Pimage package`, which holds one platform only, is built for this machine's (image.arch).
+     */
+    @Test
+    void imageIsPublishedForAmd64AndArm64() throws Exception {
+        DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+        factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+        Element pom = factory.newDocumentBuilder().parse(project.resolve("pom.xml").toFile()).getDocumentElement();
+        Element jib = null;
+        for (Element profile : children(child(pom, "profiles"), "profile")) {
+            if ("image".equals(text(child(profile, "id")))) {
+                for (Element plugin : children(child(child(profile, "build"), "plugins"), "plugin")) {
+                    if ("jib-maven-plugin".equals(text(child(plugin, "artifactId")))) {
+                        jib = plugin;
+                    }
+                }
+            }
+        }
+        assertNotNull(jib, "pom.xml: no jib-maven-plugin in profile image");
+        Map<String, List<String>> platforms = new TreeMap<>();
+        for (Element execution : children(child(jib, "executions"), "execution")) {
+            List<String> list = new ArrayList<>();
+            for (Element platform : children(child(child(child(execution, "configuration"), "from"), "platforms"),
+                    "platform")) {
+                list.add(text(child(platform, "os")) + "/" + text(child(platform, "architecture")));
+            }
+            platforms.put(text(child(execution, "id")), list);
+        }
+        assertEquals(Map.of("default-cli", List.of("linux/amd64", "linux/arm64"),
+                        "image-tar", List.of("linux/${image.arch}")), platforms,
+                "jib:build (default-cli) pushes amd64 and arm64; the package tar holds this machine's platform");
+    }
+
+    private static List<Element> children(Element parent, String name) {
+        List<Element> out = new ArrayList<>();
+        for (Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (n instanceof Element e && name.equals(e.getTagName())) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    private static Element child(Element parent, String name) {
+        List<Element> found = children(parent, name);
+        assertEquals(1, found.size(), () -> "one <" + name + "> in <" + parent.getTagName() + ">");
+        return found.get(0);
+    }
+
+    private static String text(Element e) {
+        return e.getTextContent().trim();
     }
 
     // ---------------------------------------------------------------- the component's targeting
@@ -364,7 +483,7 @@ class KustomizeRenderTest {
     private void checkSidecar(List<Map<String, Object>> objects, Map<String, Object> workload, String postgresName) {
         Map<String, Object> pod = podSpec(workload);
         assertEquals(APP, pod.get("serviceAccountName"), "the pod runs as the base's ServiceAccount");
-        assertFalse(Boolean.FALSE.equals(pod.get("automountServiceAccountToken")), "the sidecar needs its token");
+        checkOnlySidecarHoldsToken(pod);
         Map<String, Object> sidecar = named(maps(pod, "containers"), SIDECAR, "container");
         assertTrue(String.valueOf(sidecar.get("image")).startsWith("pgpool-user-sync:"), "image " + sidecar.get("image"));
 
@@ -467,6 +586,68 @@ class KustomizeRenderTest {
         assertFalse(Long.valueOf(0).equals(uid == null ? null : Long.valueOf(uid.toString())), "not UID 0");
     }
 
+    /**
+     * The API token can list every Secret of the namespace: only the sidecar gets one. No automatic
+     * token for the pod; one projected volume with what the automatic one holds, mounted in the sidecar
+     * alone, where the client the app uses (fabric8) reads token, CA and namespace.
+     */
+    private static void checkOnlySidecarHoldsToken(Map<String, Object> pod) {
+        assertEquals(Boolean.FALSE, pod.get("automountServiceAccountToken"),
+                "no automatic API token in the pod: pgpool and its init containers must not get one");
+        List<String> tokenVolumes = new ArrayList<>();
+        for (Map<String, Object> v : maps(pod, "volumes")) {
+            for (Map<String, Object> source : maps(mapOrEmpty(v, "projected"), "sources")) {
+                if (source.containsKey("serviceAccountToken")) {
+                    tokenVolumes.add((String) v.get("name"));
+                }
+            }
+            assertNull(v.get("serviceAccountToken"), "a token only through a projected volume: " + v);
+        }
+        assertEquals(1, tokenVolumes.size(), "one volume with an API token: " + tokenVolumes);
+        String tokenVolume = tokenVolumes.get(0);
+        for (Map<String, Object> c : allContainers(pod)) {
+            boolean sidecar = SIDECAR.equals(c.get("name"));
+            for (Map<String, Object> m : maps(c, "volumeMounts")) {
+                if (!sidecar) {
+                    assertFalse(tokenVolume.equals(m.get("name")), "only the sidecar mounts the token: " + c.get("name"));
+                    assertFalse(String.valueOf(m.get("mountPath")).startsWith("/var/run/secrets/kubernetes.io"),
+                            "no service account folder in " + c.get("name"));
+                }
+            }
+        }
+        Map<String, Object> sidecar = named(maps(pod, "containers"), SIDECAR, "container");
+        String dir = mountPath(sidecar, tokenVolume);
+        Map<String, Object> mount = named(maps(sidecar, "volumeMounts"), tokenVolume, "volume mount");
+        assertEquals(Boolean.TRUE, mount.get("readOnly"), "token mount read-only");
+        // Each file lies where fabric8's Config (the app's client, in a pod) looks for it.
+        Map<String, String> files = new TreeMap<>();
+        Map<String, Object> projected = map(named(maps(pod, "volumes"), tokenVolume, "volume"), "projected");
+        for (Map<String, Object> source : maps(projected, "sources")) {
+            if (source.containsKey("serviceAccountToken")) {
+                Map<String, Object> token = map(source, "serviceAccountToken");
+                assertNull(token.get("audience"), "the API server's default audience");
+                files.put(dir + "/" + token.get("path"), "token");
+            } else if (source.containsKey("configMap")) {
+                Map<String, Object> configMap = map(source, "configMap");
+                assertEquals("kube-root-ca.crt", configMap.get("name"), "the cluster CA every namespace gets");
+                for (Map<String, Object> item : maps(configMap, "items")) {
+                    assertEquals("ca.crt", item.get("key"));
+                    files.put(dir + "/" + item.get("path"), "ca.crt");
+                }
+            } else {
+                for (Map<String, Object> item : maps(map(source, "downwardAPI"), "items")) {
+                    assertEquals("metadata.namespace", map(item, "fieldRef").get("fieldPath"));
+                    files.put(dir + "/" + item.get("path"), "namespace");
+                }
+            }
+        }
+        assertEquals(new TreeMap<>(Map.of(
+                        Config.KUBERNETES_SERVICE_ACCOUNT_TOKEN_PATH, "token",
+                        Config.KUBERNETES_SERVICE_ACCOUNT_CA_CRT_PATH, "ca.crt",
+                        Config.KUBERNETES_NAMESPACE_PATH, "namespace")),
+                files, "token, CA and namespace where fabric8 reads them");
+    }
+
     private static void checkHttpProbe(Map<String, Object> container, String probe, String path) {
         Map<String, Object> get = map(map(container, probe), "httpGet");
         assertEquals(path, get.get("path"), probe + " path");
@@ -504,6 +685,14 @@ class KustomizeRenderTest {
             }
         }
         return fail("no volume mounted at " + path + " among " + mounts.values());
+    }
+
+    private static Map<String, Map<String, Object>> mountsByName(Map<String, Object> container) {
+        Map<String, Map<String, Object>> mounts = new LinkedHashMap<>();
+        for (Map<String, Object> m : maps(container, "volumeMounts")) {
+            mounts.put((String) m.get("name"), m);
+        }
+        return mounts;
     }
 
     private static String mountPath(Map<String, Object> container, String volume) {
