@@ -63,7 +63,7 @@ class KustomizeRenderTest {
 
     /** (apiGroup, resource, verb): the whole of what the Role may grant. */
     static final Set<String> ALLOWED_RULES = Set.of(
-            "/secrets/get", "/secrets/list",
+            "/secrets/get", "/secrets/list", "/secrets/watch",
             "/events/create", "/events/patch");
 
     Path project;
