@@ -15,12 +15,17 @@ import io.fabric8.mockwebserver.ServerResponse;
 import io.fabric8.mockwebserver.http.Dispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.fabric8.mockwebserver.http.Response;
+import io.fabric8.mockwebserver.http.WebSocket;
+import io.fabric8.mockwebserver.http.WebSocketListener;
 import io.pgpoolusersync.secrets.SecretSelector;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -99,11 +104,17 @@ final class MockKubernetesApi implements AutoCloseable {
         server.destroy();
     }
 
-    /** The CRUD dispatcher, or an error for Secret lists while failing. */
+    /**
+     * The CRUD dispatcher, or an error for Secret requests while failing. Watches (GET with watch=true)
+     * are tracked, so that a test can close them or expire them as an API server does (410 Gone).
+     */
     private static final class FaultSwitch extends Dispatcher {
         private final Dispatcher crud;
         private final AtomicInteger failed = new AtomicInteger();
+        private final AtomicInteger watchRequests = new AtomicInteger();
+        private final Set<WebSocket> watches = ConcurrentHashMap.newKeySet();
         private volatile boolean failing;
+        private volatile boolean watchesFailing;
 
         FaultSwitch(Dispatcher crud) {
             this.crud = crud;
@@ -112,22 +123,103 @@ final class MockKubernetesApi implements AutoCloseable {
         @Override
         public MockResponse dispatch(RecordedRequest request) {
             String path = request.getPath();
-            boolean listsSecrets = "GET".equalsIgnoreCase(request.getMethod()) && path != null
-                    && path.split("\\?", 2)[0].endsWith("/secrets");
-            if (failing && listsSecrets) {
-                int n = failed.incrementAndGet();
+            String[] parts = path == null ? new String[] {""} : path.split("\\?", 2);
+            boolean secrets = "GET".equalsIgnoreCase(request.getMethod()) && parts[0].endsWith("/secrets");
+            boolean watch = secrets && parts.length > 1 && parts[1].contains("watch=true");
+            if (watch) {
+                watchRequests.incrementAndGet();
+            }
+            if (secrets && (failing || (watch && watchesFailing))) {
+                int n = watch ? 1 : failed.incrementAndGet();
                 int code = n % 2 == 1 ? 500 : 403;
                 return new MockResponse().setResponseCode(code).setHeader("Content-Type", "application/json")
                         .setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"code\":" + code
                                 + ",\"reason\":\"" + (code == 500 ? "InternalError" : "Forbidden")
                                 + "\",\"message\":\"injected by the test\"}");
             }
-            return crud.dispatch(request);
+            MockResponse response = crud.dispatch(request);
+            WebSocketListener listener = response.getWebSocketListener();
+            if (watch && listener != null) {
+                response.withWebSocketUpgrade(new Tracked(listener));
+            }
+            return response;
+        }
+
+        /** Remembers an open watch until it closes. */
+        private final class Tracked extends WebSocketListener {
+            private final WebSocketListener inner;
+
+            Tracked(WebSocketListener inner) {
+                this.inner = inner;
+            }
+
+            @Override
+            public void onOpen(WebSocket ws, Response response) {
+                watches.add(ws);
+                inner.onOpen(ws, response);
+            }
+
+            @Override
+            public void onMessage(WebSocket ws, String text) {
+                inner.onMessage(ws, text);
+            }
+
+            @Override
+            public void onClosing(WebSocket ws, int code, String reason) {
+                watches.remove(ws);
+                inner.onClosing(ws, code, reason);
+            }
+
+            @Override
+            public void onClosed(WebSocket ws, int code, String reason) {
+                watches.remove(ws);
+                inner.onClosed(ws, code, reason);
+            }
+
+            @Override
+            public void onFailure(WebSocket ws, Throwable error, Response response) {
+                watches.remove(ws);
+                inner.onFailure(ws, error, response);
+            }
         }
 
         @Override
         public void shutdown() {
             crud.shutdown();
         }
+    }
+
+    /** Watches of Secrets asked for so far (each reconnect is one). */
+    int watchRequests() {
+        return dispatcher.watchRequests.get();
+    }
+
+    /** Watches of Secrets open now. */
+    int openWatches() {
+        return dispatcher.watches.size();
+    }
+
+    /** While on, every watch request is refused (500/403); lists keep working. */
+    void watchesFailing(boolean on) {
+        dispatcher.watchesFailing = on;
+    }
+
+    /** Closes every open watch, as a load balancer or an API server restart does. */
+    void closeWatches() {
+        dispatcher.watches.forEach(ws -> ws.close(1000, "closed by the test"));
+    }
+
+    /**
+     * Ends every open watch as an API server does when the client's resourceVersion is too old: an ERROR
+     * event with a 410 Status, then close. The client must list again.
+     */
+    void expireWatches() {
+        String gone = "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+                + "\"status\":\"Failure\",\"message\":\"too old resource version: 1 (2)\",\"reason\":\"Expired\","
+                + "\"code\":410}}";
+        dispatcher.watches.forEach(ws -> {
+            ws.send(gone);
+            ws.close(1000, "expired by the test");
+        });
     }
 }

@@ -101,13 +101,13 @@ public final class SyncApplication implements AutoCloseable {
     /** Health checks and metrics on Camel's management port (platform-http-main, micrometer-prometheus). */
     private void observe(Settings settings) {
         Duration stall = Duration.ofMillis(Math.max(5 * settings.periodMillis(), 60_000));
-        main.bind("tickReadiness", TickHealthCheck.readiness(status, convergence, pgpoolKey));
+        main.bind("tickReadiness", TickHealthCheck.readiness(status, convergence, pgpoolKey, watch));
         main.bind("tickLiveness", TickHealthCheck.liveness(status, stall));
         if (settings.managementPort() == 0) {
             return;
         }
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        new SyncMetrics(status, convergence, pgpoolKey).bindTo(metrics);
+        new SyncMetrics(status, convergence, pgpoolKey, watch).bindTo(metrics);
         main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, metrics);
         main.addOverrideProperty("camel.management.enabled", "true");
         main.addOverrideProperty("camel.management.host", "0.0.0.0");

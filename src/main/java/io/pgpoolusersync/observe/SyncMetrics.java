@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import io.pgpoolusersync.pgpool.Convergence;
 import io.pgpoolusersync.pgpool.PgpoolKey;
 import io.pgpoolusersync.secrets.RejectReason;
+import io.pgpoolusersync.secrets.SecretWatch;
 import io.pgpoolusersync.tick.SyncStatus;
 import java.util.concurrent.TimeUnit;
 
@@ -20,12 +21,17 @@ public final class SyncMetrics implements MeterBinder {
     private final SyncStatus status;
     private final Convergence convergence;
     private final PgpoolKey key;
+    private final SecretWatch watch;
 
-    /** @param key null when the entry format needs no key */
-    public SyncMetrics(SyncStatus status, Convergence convergence, PgpoolKey key) {
+    /**
+     * @param key null when the entry format needs no key
+     * @param watch null when Secrets are not watched (manifests, or --watch=false)
+     */
+    public SyncMetrics(SyncStatus status, Convergence convergence, PgpoolKey key, SecretWatch watch) {
         this.status = status;
         this.convergence = convergence;
         this.key = key;
+        this.watch = watch;
     }
 
     @Override
@@ -73,5 +79,9 @@ public final class SyncMetrics implements MeterBinder {
         Gauge.builder("pgpool_user_sync_key_restart_pending", this, m -> m.key != null && m.key.restartPending() != null ? 1 : 0)
                 .description("1 when the key file changed under a running pgpool, which must restart to use it")
                 .register(registry);
+        if (watch != null) {
+            Gauge.builder("pgpool_user_sync_watch_up", watch, w -> w.watching() ? 1 : 0)
+                    .description("1 while the watch of Secrets is open; 0: changes wait for the resync").register(registry);
+        }
     }
 }

@@ -2,6 +2,7 @@ package io.pgpoolusersync.observe;
 
 import io.pgpoolusersync.pgpool.Convergence;
 import io.pgpoolusersync.pgpool.PgpoolKey;
+import io.pgpoolusersync.secrets.SecretWatch;
 import io.pgpoolusersync.tick.SyncStatus;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,26 +20,29 @@ public final class TickHealthCheck extends AbstractHealthCheck {
     private final SyncStatus status;
     private final Convergence convergence;
     private final PgpoolKey key;
+    private final SecretWatch watch;
     private final boolean readiness;
     private final Duration stall;
 
-    private TickHealthCheck(String id, SyncStatus status, Convergence convergence, PgpoolKey key, boolean readiness,
-            Duration stall) {
+    private TickHealthCheck(String id, SyncStatus status, Convergence convergence, PgpoolKey key, SecretWatch watch,
+            boolean readiness, Duration stall) {
         super("pgpool-user-sync", id);
         this.status = status;
         this.convergence = convergence;
         this.key = key;
+        this.watch = watch;
         this.readiness = readiness;
         this.stall = stall;
     }
 
     /** Up from the first successful tick; the details say what pgpool has not taken up yet. */
-    public static TickHealthCheck readiness(SyncStatus status, Convergence convergence, PgpoolKey key) {
-        return new TickHealthCheck("first-tick", status, convergence, key, true, null);
+    public static TickHealthCheck readiness(SyncStatus status, Convergence convergence, PgpoolKey key,
+            SecretWatch watch) {
+        return new TickHealthCheck("first-tick", status, convergence, key, watch, true, null);
     }
 
     public static TickHealthCheck liveness(SyncStatus status, Duration stall) {
-        return new TickHealthCheck("ticking", status, null, null, false, stall);
+        return new TickHealthCheck("ticking", status, null, null, null, false, stall);
     }
 
     @Override
@@ -66,6 +70,9 @@ public final class TickHealthCheck extends AbstractHealthCheck {
         }
         if (key != null && key.restartPending() != null) {
             builder.detail("pgpool.restart-needed", key.restartPending());
+        }
+        if (watch != null) {
+            builder.detail("watch", watch.watching() ? "watching" : "down: changes wait for the resync");
         }
     }
 

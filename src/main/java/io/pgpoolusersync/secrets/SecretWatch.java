@@ -5,6 +5,11 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.ReducedStateItemStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,8 +27,14 @@ public final class SecretWatch implements AutoCloseable {
     private final KubernetesClient client;
     private final SecretSelector selector;
     private final Runnable changed;
-    private volatile boolean failing;
     private SharedIndexInformer<Secret> informer;
+    private Instant downSince;
+    /** fabric8 reconnects quietly: a look every few seconds turns its state into a log line. */
+    private final ScheduledExecutorService health = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "pgpool-user-sync-watch-health");
+        t.setDaemon(true);
+        return t;
+    });
 
     /** @param changed called on every change; it must be quick and coalesce (see the tick's seda queue) */
     public SecretWatch(KubernetesClient client, SecretSelector selector, Runnable changed) {
@@ -39,14 +50,8 @@ public final class SecretWatch implements AutoCloseable {
         informer.itemStore(new ReducedStateItemStore<>(ReducedStateItemStore.NAME_KEY_STATE, Secret.class,
                 client.getKubernetesSerialization(), "metadata.resourceVersion"));
         informer.exceptionHandler((started, error) -> {
-            if (!failing) {
-                failing = true;
-                LOG.warn("watch of Secrets in {} failed ({}): retrying with back-off; meanwhile the resync keeps"
-                        + " pool_passwd right", selector.namespace(), error.getMessage());
-            } else {
-                LOG.debug("watch of Secrets in {} failed again: {}", selector.namespace(), error.getMessage());
-            }
-            return true;
+            LOG.debug("watch of Secrets in {} failed: {}", selector.namespace(), error.getMessage());
+            return true; // retry, with fabric8's back-off
         });
         informer.addEventHandler(new ResourceEventHandler<>() {
             @Override
@@ -65,14 +70,25 @@ public final class SecretWatch implements AutoCloseable {
             }
         });
         informer.start();
+        health.scheduleWithFixedDelay(this::check, 5, 5, TimeUnit.SECONDS);
     }
 
     private void event() {
-        if (failing) {
-            failing = false;
-            LOG.info("watching Secrets in {} again", selector.namespace());
-        }
         changed.run();
+    }
+
+    /** Logs when the watch goes down and when it is back: once each, not every retry. */
+    private synchronized void check() {
+        boolean up = watching();
+        if (!up && downSince == null) {
+            downSince = Instant.now();
+            LOG.warn("the watch of Secrets in {} is down, fabric8 reconnects with back-off; meanwhile changes wait"
+                    + " for the resync", selector.namespace());
+        } else if (up && downSince != null) {
+            LOG.info("watching Secrets in {} again, after {} s", selector.namespace(),
+                    Duration.between(downSince, Instant.now()).toSeconds());
+            downSince = null;
+        }
     }
 
     /** True while the watch is open. */
@@ -83,6 +99,7 @@ public final class SecretWatch implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        health.shutdownNow();
         if (informer != null) {
             informer.stop();
         }
