@@ -51,7 +51,8 @@ public final class Bench {
     private final int starts = Integer.getInteger("bench.starts", 3);
     private final int restSeconds = Integer.getInteger("bench.rest.seconds", 60);
     private final int oneShotRuns = Integer.getInteger("bench.oneshot.runs", 5);
-    private final String memoryLimit;
+    /** The sidecar's limits as the JVM in the pod sees them: -XX:MaxRAM and -XX:ActiveProcessorCount. */
+    private final List<String> podFlags;
     private final Random random = new Random(11);
     private final StringBuilder report = new StringBuilder();
     private final StringBuilder samples = new StringBuilder("size\trun\tkind\tseconds\tload1\n");
@@ -60,10 +61,14 @@ public final class Bench {
         this.jar = jar;
         this.routes = routes;
         this.out = out;
-        this.memoryLimit = memoryLimit(sidecarManifest);
+        this.podFlags = podFlags(sidecarManifest);
     }
 
+    /** The mock web server logs every request at INFO (java.util.logging); held so it stays set. */
+    private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
     public static void main(String[] args) throws Exception {
+        MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
         Map<String, String> a = new LinkedHashMap<>();
         for (int i = 0; i + 1 < args.length; i += 2) {
             a.put(args[i], args[i + 1]);
@@ -72,8 +77,8 @@ public final class Bench {
         Files.createDirectories(out);
         Bench bench = new Bench(Path.of(a.get("--jar")), Path.of(a.get("--routes")), out, Path.of(a.get("--sidecar")));
         List<String> parts = List.of(System.getProperty("bench.parts", "1000,10000,oneshot").split(","));
-        bench.line("# Benchmark run %s, %d cores, sidecar flags %s -XX:MaxRAM=%s", Instant.now(),
-                Runtime.getRuntime().availableProcessors(), String.join(" ", IMAGE_FLAGS), bench.memoryLimit);
+        bench.line("# Benchmark run %s, %d cores, sidecar JVM flags: %s %s", Instant.now(),
+                Runtime.getRuntime().availableProcessors(), String.join(" ", IMAGE_FLAGS), String.join(" ", bench.podFlags));
         try {
             for (int run = 1; run <= bench.runs; run++) {
                 for (String part : parts) {
@@ -102,6 +107,12 @@ public final class Bench {
     private void cluster(int size, int run, boolean real) throws Exception {
         line("%n## %,d users, run %d%n", size, run);
         Path dir = Files.createTempDirectory("bench-" + size + "-");
+        if (!real) { // before FakePcp starts: it says pgpool started after the key file was written
+            Files.writeString(dir.resolve("pgpool_key"), "bench-key-" + run);
+            Files.writeString(dir.resolve("pool_passwd"), "postgres:md5aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n");
+            Files.writeString(dir.resolve("pcp_password"), "pcp-secret\n");
+            Thread.sleep(1000); // pgpool's start time is in whole seconds
+        }
         try (MockKubernetesApi api = MockKubernetesApi.start();
                 PgpoolHarness pgpool = real ? PgpoolHarness.start() : null;
                 FakePcp fake = real ? null : new FakePcp("pcpadmin", "pcp-secret");
@@ -112,18 +123,13 @@ public final class Bench {
             Path poolPasswd = real ? pgpool.poolPasswd() : dir.resolve("pool_passwd");
             Path key = real ? pgpool.keyFile() : dir.resolve("pgpool_key");
             Path pcpPassword = real ? pgpool.pcpPasswordFile() : dir.resolve("pcp_password");
-            if (!real) {
-                Files.writeString(key, "bench-key-" + run);
-                Files.writeString(poolPasswd, "postgres:md5aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n");
-                Files.writeString(pcpPassword, "pcp-secret\n");
-            }
             List<String> args = List.of("--namespace", NAMESPACE, "--postgres-name", POSTGRES,
                     "--pool-passwd", poolPasswd.toString(), "--key-file", key.toString(),
                     "--pcp-host", "127.0.0.1", "--pcp-port", Integer.toString(real ? proxy.port() : fake.port()),
                     "--pcp-user", real ? pgpool.pcpUser() : "pcpadmin", "--pcp-password-file", pcpPassword.toString(),
                     "--routes-dir", routes.toString(), "--management-port", Integer.toString(freePort()));
             List<String> flags = new ArrayList<>(IMAGE_FLAGS);
-            flags.add("-XX:MaxRAM=" + memoryLimit);
+            flags.addAll(podFlags);
             String master = api.client().getConfiguration().getMasterUrl();
             flags.addAll(List.of("-Dkubernetes.master=" + master, "-Dkubernetes.trust.certificates=true",
                     "-Dkubernetes.auth.tryKubeConfig=false", "-Dkubernetes.auth.tryServiceAccount=false",
@@ -146,10 +152,10 @@ public final class Bench {
                 line("- start to first successful tick: %.2f s (load %s)", seconds, load);
             }
             try (Sidecar app = sidecar) {
-                if (app.awaitConverged(Instant.EPOCH, 60_000) == null) {
-                    throw new IllegalStateException("the sidecar did not converge after its start; see its log");
+                if (app.firstTickNanos() == 0) {
+                    throw new IllegalStateException("no successful tick after the sidecar's start; see its log");
                 }
-                Thread.sleep(1000);
+                Thread.sleep(3000); // the first write's convergence rounds
                 latency(size, run, api, app, poolPasswd, real ? pgpool : null);
                 burst(size, run, api, app, poolPasswd);
                 rest(size, run, api, app, () -> real ? proxy.connections() : fake.connections());
@@ -295,7 +301,7 @@ public final class Bench {
         line("- at rest for %d s (%.0f periods): %d Secret lists (%.2f per period), %d ticks, %d PCP connections,"
                 + " %.0f ms CPU (%.0f ms per tick, every thread of the JVM); load %s -> %s", restSeconds, periods,
                 restLists, restLists / periods, restTicks, restPcp, cpuMs, cpuMs / Math.max(restTicks, 1), load, load1());
-        line("- memory: RSS %.0f MiB, peak RSS (VmHWM) %.0f MiB, limit %s", rss, hwm, memoryLimit);
+        line("- memory: RSS %.0f MiB, peak RSS (VmHWM) %.0f MiB, limit %s", rss, hwm, podFlags.get(0));
     }
 
     // ---- one-shot against pg_enc -m ---------------------------------------------------------------------
@@ -435,15 +441,21 @@ public final class Bench {
         }
     }
 
-    /** The sidecar's memory limit in kustomize/components/sidecar, as -XX:MaxRAM takes it (384Mi -> 384m). */
-    private static String memoryLimit(Path sidecar) throws IOException {
+    /**
+     * The container limits of kustomize/components/sidecar as the JVM would see them in the pod: the
+     * memory limit as -XX:MaxRAM (384Mi -> 384m), the CPU limit rounded up to whole processors (500m -> 1,
+     * with which the JVM picks the serial collector, as it does in the pod). CPU time itself is not capped.
+     */
+    private static List<String> podFlags(Path sidecar) throws IOException {
         String text = Files.readString(sidecar);
         String limits = text.substring(text.indexOf("limits:"));
-        String value = limits.substring(limits.indexOf("memory:") + 7).strip().split("\\s")[0];
-        if (!value.endsWith("Mi")) {
-            throw new IOException("memory limit " + value + " in " + sidecar + " is not in Mi");
+        String memory = limits.substring(limits.indexOf("memory:") + 7).strip().split("\\s")[0];
+        String cpu = limits.substring(limits.indexOf("cpu:") + 4).strip().split("\\s")[0];
+        if (!memory.endsWith("Mi") || !cpu.endsWith("m")) {
+            throw new IOException("limits memory " + memory + ", cpu " + cpu + " in " + sidecar + ": expected Mi and m");
         }
-        return value.replace("Mi", "m");
+        int processors = (Integer.parseInt(cpu.replace("m", "")) + 999) / 1000;
+        return List.of("-XX:MaxRAM=" + memory.replace("Mi", "m"), "-XX:ActiveProcessorCount=" + processors);
     }
 
     private static int freePort() throws IOException {
