@@ -24,27 +24,28 @@ public final class SyncStatus {
     private volatile Map<RejectReason, Integer> rejected = new EnumMap<>(RejectReason.class);
 
     public void succeeded(TickResult result, Duration duration) {
-        ticksOk.incrementAndGet();
-        finished(duration);
-        lastSuccess = lastTick;
-        lastError = null;
         counted(result);
+        finished(duration, null, ticksOk);
     }
 
     /** A tick that wrote but could not reach pgpool, or failed before writing. */
     public void failed(String error, Duration duration, TickResult result) {
-        ticksFailed.incrementAndGet();
-        finished(duration);
-        lastError = error;
         if (result != null) {
             counted(result);
         }
+        finished(duration, error, ticksFailed);
     }
 
-    private synchronized void finished(Duration duration) {
+    /** The outcome first, the count last: awaitTicks returns on the count and its caller reads the outcome. */
+    private synchronized void finished(Duration duration, String error, AtomicLong count) {
         lastTick = Instant.now();
+        if (error == null) {
+            lastSuccess = lastTick;
+        }
+        lastError = error;
         lastDuration = duration;
         tickNanosTotal.addAndGet(duration.toNanos());
+        count.incrementAndGet();
         notifyAll();
     }
 
