@@ -58,8 +58,8 @@ public final class Bench {
     private final StringBuilder samples = new StringBuilder("size\trun\tkind\tseconds\tload1\n");
 
     private Bench(Path jar, Path routes, Path out, Path sidecarManifest) throws IOException {
-        this.jar = jar;
-        this.routes = routes;
+        this.jar = jar.toAbsolutePath();
+        this.routes = routes.toAbsolutePath();
         this.out = out;
         this.podFlags = podFlags(sidecarManifest);
     }
