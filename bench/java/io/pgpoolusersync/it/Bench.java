@@ -47,7 +47,7 @@ public final class Bench {
     private final Path routes;
     private final Path out;
     private final int runs = Integer.getInteger("bench.runs", 2);
-    private final int cycles = Integer.getInteger("bench.cycles", 10);
+    private final int cycles = Integer.getInteger("bench.cycles", 15);
     private final int starts = Integer.getInteger("bench.starts", 3);
     private final int restSeconds = Integer.getInteger("bench.rest.seconds", 60);
     private final int oneShotRuns = Integer.getInteger("bench.oneshot.runs", 5);
@@ -55,7 +55,9 @@ public final class Bench {
     private final List<String> podFlags;
     private final Random random = new Random(11);
     private final StringBuilder report = new StringBuilder();
-    private final StringBuilder samples = new StringBuilder("size\trun\tkind\tseconds\tload1\n");
+    private final StringBuilder samples = new StringBuilder("size\trun\tkind\tvalue\tload1\n");
+    /** Every sample by size and kind, over all runs, for the summary. */
+    private final Map<String, List<Double>> pooled = new java.util.TreeMap<>();
 
     private Bench(Path jar, Path routes, Path out, Path sidecarManifest) throws IOException {
         this.jar = jar.toAbsolutePath();
@@ -94,11 +96,21 @@ public final class Bench {
                     }
                 }
             }
+            bench.summary();
         } finally {
             Files.writeString(out.resolve("results.md"), bench.report, UTF_8);
             Files.writeString(out.resolve("samples.tsv"), bench.samples, UTF_8);
         }
         System.exit(0); // the mock server's threads are not daemons
+    }
+
+    /** Every figure over all runs: p50, p95, p99, max (latencies in s, CPU in ms, memory in MiB). */
+    private void summary() {
+        line("%n## All runs%n");
+        line("| size | figure | samples | p50 | p95 | p99 | max | min |");
+        line("|---:|---|---:|---:|---:|---:|---:|---:|");
+        pooled.forEach((key, xs) -> line("| %s | %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f |", key.substring(0, 6).strip(),
+                key.substring(7), xs.size(), pct(xs, 50), pct(xs, 95), pct(xs, 99), pct(xs, 100), Collections.min(xs)));
     }
 
     // ---- sidecar against the mock API ------------------------------------------------------------------
@@ -198,6 +210,7 @@ public final class Bench {
                 byKind.computeIfAbsent(kind, x -> new ArrayList<>()).add(seconds);
                 all.add(seconds);
                 sample(size, run, "latency-" + kind, seconds, load1());
+                pooled.computeIfAbsent(String.format("%6d %s", size, "latency-all"), x -> new ArrayList<>()).add(seconds);
                 check(kind, user, password, passwords[0], poolPasswd, pgpool);
             }
         }
@@ -490,6 +503,7 @@ public final class Bench {
     }
 
     private void sample(int size, int run, String kind, double value, String load) {
+        pooled.computeIfAbsent(String.format("%6d %s", size, kind), k -> new ArrayList<>()).add(value);
         samples.append(size).append('\t').append(run).append('\t').append(kind).append('\t')
                 .append(String.format("%.4f", value)).append('\t').append(load).append('\n');
     }
