@@ -56,6 +56,8 @@ public final class Bench {
     private final Random random = new Random(11);
     private final StringBuilder report = new StringBuilder();
     private final StringBuilder samples = new StringBuilder("size\trun\tkind\tvalue\tload1\n");
+    /** When each change was sent, to read beside the sidecar's log. */
+    private final StringBuilder changeLog = new StringBuilder("sent\tsize\tkind\tuser\tseconds\n");
     /** Every sample by size and kind, over all runs, for the summary. */
     private final Map<String, List<Double>> pooled = new java.util.TreeMap<>();
 
@@ -102,6 +104,7 @@ public final class Bench {
         } finally {
             Files.writeString(out.resolve("results.md"), bench.report, UTF_8);
             Files.writeString(out.resolve("samples.tsv"), bench.samples, UTF_8);
+            Files.writeString(out.resolve("changes.tsv"), bench.changeLog, UTF_8);
         }
         System.exit(0); // the mock server's threads are not daemons
     }
@@ -185,6 +188,10 @@ public final class Bench {
         Map<String, List<Double>> byKind = new LinkedHashMap<>();
         List<Double> all = new ArrayList<>();
         String load = load1();
+        int lists = api.secretLists();
+        int watches = api.watchRequests();
+        int ticks = app.ticks();
+        long started = System.nanoTime();
         for (int k = 0; k < cycles; k++) {
             String user = "bench_user_" + run + "_" + k;
             String[] passwords = {"first-" + k + "-" + random.nextInt(1_000_000), "second-" + k + "-" + random.nextInt(1_000_000)};
@@ -209,6 +216,8 @@ public final class Bench {
                     throw new IllegalStateException(kind + " " + user + ": no convergence within 30 s");
                 }
                 double seconds = (c.arrivedNanos() - t0) / 1e9;
+                changeLog.append(since).append('\t').append(size).append('\t').append(kind).append('\t').append(user)
+                        .append('\t').append(String.format("%.3f", seconds)).append('\n');
                 byKind.computeIfAbsent(kind, x -> new ArrayList<>()).add(seconds);
                 all.add(seconds);
                 sample(size, run, "latency-" + kind, seconds, load1());
@@ -216,6 +225,10 @@ public final class Bench {
                 check(kind, user, password, passwords[0], poolPasswd, pgpool);
             }
         }
+        int changes = all.size();
+        line("%n- during the %d changes (%.0f s): %d ticks, %d Secret lists, %d watch requests", changes,
+                (System.nanoTime() - started) / 1e9, app.ticks() - ticks, api.secretLists() - lists,
+                api.watchRequests() - watches);
         line("%n| %,d users, run %d | changes | p50 s | p95 s | p99 s | max s |", size, run);
         line("|---|---:|---:|---:|---:|---:|");
         byKind.put("all", all);
