@@ -80,9 +80,10 @@ class SlowAuthenticationIT {
         try (StallingRelay relay = new StallingRelay(harness.pgpoolPort())) {
             CompletableFuture<Login> stalled = CompletableFuture.supplyAsync(() -> login(relay.port(), "amy", "Amy-pass-0"));
             assertEquals(10, relay.awaitPasswordRequest(10), "pgpool asks for SCRAM (AuthenticationSASL)");
+            long held = System.nanoTime();
             int pid = authenticatingChild();
             PgpoolChild before = child(pid);
-            printRows("before the write", pid);
+            List<String> rowsBefore = printRows("before the write", pid);
 
             // amy's Secret is deleted: the sync writes pool_passwd without her, and converges.
             long rounds = convergence.roundsTotal();
@@ -93,14 +94,17 @@ class SlowAuthenticationIT {
             System.out.printf("converged %.2f s after the write, %d rounds, %d reloads, while child %d was"
                     + " authenticating amy%n", seconds, convergence.roundsTotal() - rounds,
                     convergence.reloadsTotal() - reloads, pid);
-            printRows("converged", pid);
+            assertEquals(rowsBefore, printRows("converged", pid), "pcp_proc_info: not one field moved");
             PgpoolChild during = child(pid);
             assertTrue(during.waiting() && during.sessions() == before.sessions() && during.started().equals(before.started()),
                     "through PCP the authenticating child looks like one waiting for a client: " + during);
             await("the stall outlasts authentication_timeout").during(Duration.ofSeconds(2)).atMost(PATIENCE)
                     .until(() -> !stalled.isDone() && !relay.pgpoolClosed());
-            printRows("2 s later, nothing else connecting", pid);
+            assertEquals(rowsBefore, printRows("2 s later, nothing else connecting", pid),
+                    "its countdown stays at child_life_time: it is not in select()");
 
+            System.out.printf("the client held its answer %.1f s, past authentication_timeout = 1%n",
+                    (System.nanoTime() - held) / 1e9);
             relay.release();
             assertEquals(Login.OK, stalled.get(30, TimeUnit.SECONDS),
                     "amy, removed before she answered, logs in with the old file's entry");
@@ -144,9 +148,9 @@ class SlowAuthenticationIT {
 
     /**
      * pcp_proc_info's rows (one per pool slot; pid 14th of 16 fields, then backend id and status) for the
-     * authenticating child and for one waiting child.
+     * authenticating child and for one waiting child; returns the authenticating child's.
      */
-    static void printRows(String when, int pid) {
+    static List<String> printRows(String when, int pid) {
         List<String> rows = harness.pcpTool("pcp_proc_info", "-a").lines().toList();
         String mine = " " + pid + " ";
         String other = rows.stream().filter(r -> !r.contains(mine) && r.endsWith("Wait for connection"))
@@ -154,6 +158,7 @@ class SlowAuthenticationIT {
         System.out.println("pcp_proc_info " + when + ":\n  authenticating child:\n    "
                 + String.join("\n    ", rows.stream().filter(r -> r.contains(mine)).toList())
                 + "\n  waiting child:\n    " + String.join("\n    ", rows.stream().filter(r -> r.contains(other)).toList()));
+        return rows.stream().filter(r -> r.contains(mine)).toList();
     }
 
     static Map<String, String> settings() throws Exception {
