@@ -98,6 +98,12 @@ class SlowAuthenticationIT {
             PgpoolChild during = child(pid);
             assertTrue(during.waiting() && during.sessions() == before.sessions() && during.started().equals(before.started()),
                     "through PCP the authenticating child looks like one waiting for a client: " + during);
+            // Two reload-separated observations would not help: a second write, reload and convergence
+            // while she is still held judges that child current again.
+            long secondReloads = convergence.reloadsTotal();
+            write(adminOnly);
+            assertTrue(convergence.reloadsTotal() > secondReloads, "a second reload was sent");
+            assertEquals(rowsBefore, printRows("converged again", pid), "and not one field moved");
             await("the stall outlasts authentication_timeout").during(Duration.ofSeconds(2)).atMost(PATIENCE)
                     .until(() -> !stalled.isDone() && !relay.pgpoolClosed());
             assertEquals(rowsBefore, printRows("2 s later, nothing else connecting", pid),
