@@ -62,6 +62,10 @@ public final class UserSecrets {
     }
 
     private UserCredential decode(Secret secret) throws Invalid {
+        Map<String, String> annotations = secret.getMetadata().getAnnotations();
+        if (annotations != null && annotations.containsKey(ManifestFolder.PROBLEM_ANNOTATION)) {
+            throw new Invalid(RejectReason.NOT_STRING, annotations.get(ManifestFolder.PROBLEM_ANNOTATION), null);
+        }
         String username = text(secret, "username", null);
         String alias = text(secret, "user", null);
         if (username != null && alias != null && !username.equals(alias)) {
@@ -100,12 +104,7 @@ public final class UserSecrets {
         if (data == null || !data.containsKey(key)) {
             return null;
         }
-        byte[] bytes;
-        try {
-            bytes = Base64.getDecoder().decode(data.get(key) == null ? "" : data.get(key));
-        } catch (IllegalArgumentException e) {
-            throw new Invalid(RejectReason.NOT_BASE64, "data." + key + " is not base64", user);
-        }
+        byte[] bytes = base64(data.get(key) == null ? "" : data.get(key), key, user);
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
@@ -113,6 +112,37 @@ public final class UserSecrets {
                     .decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             throw new Invalid(RejectReason.NOT_UTF8, key + " is not UTF-8", user);
+        }
+    }
+
+    /**
+     * As the API server decodes {@code data} (Go's base64.StdEncoding): CR and LF are ignored, so a value
+     * folded over lines is fine; padding is required; any other character is an error. The message
+     * names the position, never the character (it may be part of a password).
+     */
+    static byte[] base64(String text, String key, String user) throws Invalid {
+        StringBuilder joined = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\r' || c == '\n') {
+                continue;
+            }
+            boolean alphabet = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                    || c == '+' || c == '/' || c == '=';
+            if (!alphabet) {
+                throw new Invalid(RejectReason.NOT_BASE64, "data." + key
+                        + " is not base64: a character outside the standard alphabet at index " + i, user);
+            }
+            joined.append(c);
+        }
+        if (joined.length() % 4 != 0) {
+            throw new Invalid(RejectReason.NOT_BASE64, "data." + key + " is not base64: " + joined.length()
+                    + " characters, not a multiple of 4 (the API server requires = padding)", user);
+        }
+        try {
+            return Base64.getDecoder().decode(joined.toString());
+        } catch (IllegalArgumentException e) {
+            throw new Invalid(RejectReason.NOT_BASE64, "data." + key + " is not base64: misplaced padding", user);
         }
     }
 
@@ -128,7 +158,7 @@ public final class UserSecrets {
         }
     }
 
-    private static final class Invalid extends Exception {
+    static final class Invalid extends Exception {
         private final RejectReason reason;
         private final String user;
 
