@@ -2,6 +2,7 @@ package io.pgpoolusersync.secrets;
 
 /** Why a Secret does not become a pgpool user. pgpool validates nothing, so we do. */
 public enum RejectReason {
+    INVALID_NAME,
     MISSING_USERNAME,
     AMBIGUOUS_USERNAME,
     MISSING_PASSWORD,

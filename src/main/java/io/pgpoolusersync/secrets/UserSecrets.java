@@ -62,6 +62,14 @@ public final class UserSecrets {
     }
 
     private UserCredential decode(Secret secret) throws Invalid {
+        // First: the name goes into logs, Events and the ownership record.
+        String badName = KubernetesNames.checkNamespace(secret.getMetadata().getNamespace());
+        if (badName == null) {
+            badName = KubernetesNames.checkSecretName(secret.getMetadata().getName());
+        }
+        if (badName != null) {
+            throw new Invalid(RejectReason.INVALID_NAME, badName, null);
+        }
         Map<String, String> annotations = secret.getMetadata().getAnnotations();
         if (annotations != null && annotations.containsKey(ManifestFolder.PROBLEM_ANNOTATION)) {
             throw new Invalid(RejectReason.NOT_STRING, annotations.get(ManifestFolder.PROBLEM_ANNOTATION), null);
