@@ -8,13 +8,13 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Decodes user Secrets ({@code username} or its alias {@code user}, and {@code password}), validates
- * them and resolves duplicate user names. A bad Secret is rejected with its reason; the others go on.
+ * Decodes user Secrets ({@code username} or its alias {@code user}, and {@code password}) and validates
+ * them. A bad Secret is rejected with its reason; the others go on. Several Secrets may declare one user:
+ * which one gets it depends on the ownership record, so the store decides (store/Ownership).
  */
 public final class UserSecrets {
 
@@ -40,25 +40,7 @@ public final class UserSecrets {
                 rejections.add(new Rejection(SecretRef.of(secret), e.reason, e.getMessage(), e.user));
             }
         }
-        // The oldest Secret keeps a contested user name: adding a Secret never steals an existing user.
-        Map<String, List<UserCredential>> byUser = new LinkedHashMap<>();
-        for (UserCredential credential : valid) {
-            byUser.computeIfAbsent(credential.user(), user -> new ArrayList<>(1)).add(credential);
-        }
-        List<UserCredential> users = new ArrayList<>(byUser.size());
-        for (List<UserCredential> claims : byUser.values()) {
-            if (claims.size() > 1) {
-                claims.sort((a, b) -> SecretRef.SENIORITY.compare(a.source(), b.source()));
-            }
-            UserCredential winner = claims.get(0);
-            users.add(winner);
-            for (UserCredential loser : claims.subList(1, claims.size())) {
-                rejections.add(new Rejection(loser.source(), RejectReason.DUPLICATE_USERNAME,
-                        "user " + loser.user() + " is already declared by the older Secret " + winner.source(),
-                        loser.user()));
-            }
-        }
-        return new DeclaredUsers(users, rejections);
+        return new DeclaredUsers(valid, rejections);
     }
 
     private UserCredential decode(Secret secret) throws Invalid {

@@ -43,10 +43,12 @@ public final class PoolPasswdMerge {
             }
         }
 
+        Ownership.Decided decided = Ownership.decide(before, declared);
         List<Rejection> rejections = new ArrayList<>(declared.rejections());
+        rejections.addAll(decided.rejections());
         Map<String, PoolPasswdLine> entries = new TreeMap<>();
         Map<String, String> owners = new TreeMap<>();
-        for (UserCredential credential : declared.users()) {
+        for (UserCredential credential : decided.users()) {
             String user = credential.user();
             if (unmanaged.contains(user)) {
                 rejections.add(new Rejection(credential.source(), RejectReason.UNMANAGED_USERNAME,
