@@ -5,6 +5,7 @@ import io.pgpoolusersync.passwd.KeySource;
 import io.pgpoolusersync.secrets.DeclaredUsers;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
@@ -39,7 +40,8 @@ public final class PoolPasswdStore {
         } catch (NoSuchFileException e) {
             current = new byte[0]; // nothing there to keep; the write creates it
         }
-        return PoolPasswdMerge.merge(current, ManagedUsers.read(record), declared, format.encoder(key));
+        boolean recordLost = !Files.exists(record, LinkOption.NOFOLLOW_LINKS) && current.length > 0;
+        return PoolPasswdMerge.merge(current, ManagedUsers.read(record), declared, format.encoder(key), recordLost);
     }
 
     /**
