@@ -2,9 +2,11 @@ package io.pgpoolusersync.secrets;
 
 /** Why a Secret does not become a pgpool user. pgpool validates nothing, so we do. */
 public enum RejectReason {
+    INVALID_NAME,
     MISSING_USERNAME,
     AMBIGUOUS_USERNAME,
     MISSING_PASSWORD,
+    NOT_STRING,
     NOT_BASE64,
     NOT_UTF8,
     CONTROL_CHARACTER,

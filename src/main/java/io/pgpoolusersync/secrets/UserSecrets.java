@@ -8,13 +8,13 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Decodes user Secrets ({@code username} or its alias {@code user}, and {@code password}), validates
- * them and resolves duplicate user names. A bad Secret is rejected with its reason; the others go on.
+ * Decodes user Secrets ({@code username} or its alias {@code user}, and {@code password}) and validates
+ * them. A bad Secret is rejected with its reason; the others go on. Several Secrets may declare one user:
+ * which one gets it depends on the ownership record, so the store decides (store/Ownership).
  */
 public final class UserSecrets {
 
@@ -40,28 +40,22 @@ public final class UserSecrets {
                 rejections.add(new Rejection(SecretRef.of(secret), e.reason, e.getMessage(), e.user));
             }
         }
-        // The oldest Secret keeps a contested user name: adding a Secret never steals an existing user.
-        Map<String, List<UserCredential>> byUser = new LinkedHashMap<>();
-        for (UserCredential credential : valid) {
-            byUser.computeIfAbsent(credential.user(), user -> new ArrayList<>(1)).add(credential);
-        }
-        List<UserCredential> users = new ArrayList<>(byUser.size());
-        for (List<UserCredential> claims : byUser.values()) {
-            if (claims.size() > 1) {
-                claims.sort((a, b) -> SecretRef.SENIORITY.compare(a.source(), b.source()));
-            }
-            UserCredential winner = claims.get(0);
-            users.add(winner);
-            for (UserCredential loser : claims.subList(1, claims.size())) {
-                rejections.add(new Rejection(loser.source(), RejectReason.DUPLICATE_USERNAME,
-                        "user " + loser.user() + " is already declared by the older Secret " + winner.source(),
-                        loser.user()));
-            }
-        }
-        return new DeclaredUsers(users, rejections);
+        return new DeclaredUsers(valid, rejections);
     }
 
     private UserCredential decode(Secret secret) throws Invalid {
+        // First: the name goes into logs, Events and the ownership record.
+        String badName = KubernetesNames.checkNamespace(secret.getMetadata().getNamespace());
+        if (badName == null) {
+            badName = KubernetesNames.checkSecretName(secret.getMetadata().getName());
+        }
+        if (badName != null) {
+            throw new Invalid(RejectReason.INVALID_NAME, badName, null);
+        }
+        Map<String, String> annotations = secret.getMetadata().getAnnotations();
+        if (annotations != null && annotations.containsKey(ManifestFolder.PROBLEM_ANNOTATION)) {
+            throw new Invalid(RejectReason.NOT_STRING, annotations.get(ManifestFolder.PROBLEM_ANNOTATION), null);
+        }
         String username = text(secret, "username", null);
         String alias = text(secret, "user", null);
         if (username != null && alias != null && !username.equals(alias)) {
@@ -100,12 +94,7 @@ public final class UserSecrets {
         if (data == null || !data.containsKey(key)) {
             return null;
         }
-        byte[] bytes;
-        try {
-            bytes = Base64.getDecoder().decode(data.get(key) == null ? "" : data.get(key));
-        } catch (IllegalArgumentException e) {
-            throw new Invalid(RejectReason.NOT_BASE64, "data." + key + " is not base64", user);
-        }
+        byte[] bytes = base64(data.get(key) == null ? "" : data.get(key), key, user);
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
@@ -113,6 +102,37 @@ public final class UserSecrets {
                     .decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             throw new Invalid(RejectReason.NOT_UTF8, key + " is not UTF-8", user);
+        }
+    }
+
+    /**
+     * As the API server decodes {@code data} (Go's base64.StdEncoding): CR and LF are ignored, so a value
+     * folded over lines is fine; padding is required; any other character is an error. The message
+     * names the position, never the character (it may be part of a password).
+     */
+    static byte[] base64(String text, String key, String user) throws Invalid {
+        StringBuilder joined = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\r' || c == '\n') {
+                continue;
+            }
+            boolean alphabet = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                    || c == '+' || c == '/' || c == '=';
+            if (!alphabet) {
+                throw new Invalid(RejectReason.NOT_BASE64, "data." + key
+                        + " is not base64: a character outside the standard alphabet at index " + i, user);
+            }
+            joined.append(c);
+        }
+        if (joined.length() % 4 != 0) {
+            throw new Invalid(RejectReason.NOT_BASE64, "data." + key + " is not base64: " + joined.length()
+                    + " characters, not a multiple of 4 (the API server requires = padding)", user);
+        }
+        try {
+            return Base64.getDecoder().decode(joined.toString());
+        } catch (IllegalArgumentException e) {
+            throw new Invalid(RejectReason.NOT_BASE64, "data." + key + " is not base64: misplaced padding", user);
         }
     }
 
@@ -128,7 +148,7 @@ public final class UserSecrets {
         }
     }
 
-    private static final class Invalid extends Exception {
+    static final class Invalid extends Exception {
         private final RejectReason reason;
         private final String user;
 

@@ -89,22 +89,6 @@ class UserSecretsTest {
     }
 
     @Test
-    void oldestSecretKeepsADuplicateUserNameThenName() {
-        Secret newer = secret("a-newer", "2026-03-01T00:00:00Z", Map.of("username", utf8("john"), "password", utf8("new")));
-        Secret older = secret("z-older", "2026-01-01T00:00:00Z", Map.of("username", utf8("john"), "password", utf8("old")));
-        Secret sameTimeB = secret("b", "2026-02-01T00:00:00Z", Map.of("username", utf8("kim"), "password", utf8("b")));
-        Secret sameTimeA = secret("a", "2026-02-01T00:00:00Z", Map.of("username", utf8("kim"), "password", utf8("a")));
-        DeclaredUsers declared = aes.review(List.of(newer, older, sameTimeB, sameTimeA));
-        assertEquals(Map.of("john", "old", "kim", "a"), Map.of(
-                declared.users().get(0).user(), declared.users().get(0).password(),
-                declared.users().get(1).user(), declared.users().get(1).password()));
-        assertEquals(List.of("demo/a-newer", "demo/b"),
-                declared.rejections().stream().map(r -> r.source().toString()).sorted().toList());
-        assertTrue(declared.rejections().stream().allMatch(r -> r.reason() == RejectReason.DUPLICATE_USERNAME));
-        assertTrue(declared.rejections().get(0).detail().contains("older Secret demo/"));
-    }
-
-    @Test
     void passwordsMayHoldColonsBackslashesAndUnicode() {
         List<UserCredential> users = aes.review(List.of(user("s", "o'brien:x\\y", "p:a\\s s€"))).users();
         assertEquals("p:a\\s s€", users.get(0).password());
