@@ -112,6 +112,7 @@ final class MockKubernetesApi implements AutoCloseable {
         private final Dispatcher crud;
         private final AtomicInteger failed = new AtomicInteger();
         private final AtomicInteger watchRequests = new AtomicInteger();
+        private final AtomicInteger lists = new AtomicInteger();
         private final Set<WebSocket> watches = ConcurrentHashMap.newKeySet();
         private volatile boolean failing;
         private volatile boolean watchesFailing;
@@ -128,6 +129,8 @@ final class MockKubernetesApi implements AutoCloseable {
             boolean watch = secrets && parts.length > 1 && parts[1].contains("watch=true");
             if (watch) {
                 watchRequests.incrementAndGet();
+            } else if (secrets) {
+                lists.incrementAndGet();
             }
             if (secrets && (failing || (watch && watchesFailing))) {
                 int n = watch ? 1 : failed.incrementAndGet();
@@ -187,6 +190,11 @@ final class MockKubernetesApi implements AutoCloseable {
         public void shutdown() {
             crud.shutdown();
         }
+    }
+
+    /** Lists of Secrets asked for so far (GET without watch=true), failed ones included. */
+    int secretLists() {
+        return dispatcher.lists.get();
     }
 
     /** Watches of Secrets asked for so far (each reconnect is one). */

@@ -23,30 +23,29 @@ public final class SyncStatus {
     private volatile int usersManaged;
     private volatile Map<RejectReason, Integer> rejected = new EnumMap<>(RejectReason.class);
 
-    public synchronized void succeeded(TickResult result, Duration duration) {
-        lastTick = Instant.now();
-        lastSuccess = lastTick;
-        lastError = null;
+    public void succeeded(TickResult result, Duration duration) {
         counted(result);
-        ticksOk.incrementAndGet();
-        finished(duration);
+        finished(duration, null, ticksOk);
     }
 
     /** A tick that wrote but could not reach pgpool, or failed before writing. */
-    public synchronized void failed(String error, Duration duration, TickResult result) {
-        lastTick = Instant.now();
-        lastError = error;
+    public void failed(String error, Duration duration, TickResult result) {
         if (result != null) {
             counted(result);
         }
-        ticksFailed.incrementAndGet();
-        finished(duration);
+        finished(duration, error, ticksFailed);
     }
 
-    /** Last: a one-shot run woken here reads lastSuccess and lastError, so they are set before. */
-    private void finished(Duration duration) {
+    /** The outcome first, the count last: awaitTicks returns on the count and its caller reads the outcome. */
+    private synchronized void finished(Duration duration, String error, AtomicLong count) {
+        lastTick = Instant.now();
+        if (error == null) {
+            lastSuccess = lastTick;
+        }
+        lastError = error;
         lastDuration = duration;
         tickNanosTotal.addAndGet(duration.toNanos());
+        count.incrementAndGet();
         notifyAll();
     }
 
