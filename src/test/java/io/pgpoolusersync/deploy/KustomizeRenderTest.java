@@ -614,7 +614,7 @@ class KustomizeRenderTest {
      * token for the pod; one projected volume with what the automatic one holds, mounted in the sidecar
      * alone, where the client the app uses (fabric8) reads token, CA and namespace.
      */
-    private static void checkOnlySidecarHoldsToken(Map<String, Object> pod) {
+    static void checkOnlySidecarHoldsToken(Map<String, Object> pod) {
         assertEquals(Boolean.FALSE, pod.get("automountServiceAccountToken"),
                 "no automatic API token in the pod: pgpool and its init containers must not get one");
         List<String> tokenVolumes = new ArrayList<>();
@@ -754,13 +754,13 @@ class KustomizeRenderTest {
         return path.substring(0, slash);
     }
 
-    private static String argAfter(List<String> args, String flag) {
+    static String argAfter(List<String> args, String flag) {
         int i = args.indexOf(flag);
         assertTrue(i >= 0 && i + 1 < args.size(), "no " + flag + " in " + args);
         return args.get(i + 1);
     }
 
-    private static Long effectiveUid(Map<String, Object> pod, Map<String, Object> container) {
+    static Long effectiveUid(Map<String, Object> pod, Map<String, Object> container) {
         Object uid = mapOrEmpty(container, "securityContext").get("runAsUser");
         if (uid == null) {
             uid = mapOrEmpty(pod, "securityContext").get("runAsUser");
