@@ -7,10 +7,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Keeps the sync's writes out of pgpool's start-up. The pgpool images' start-up scripts (Bitnami's
@@ -22,19 +26,22 @@ import java.util.List;
  * once those scripts are done. A refused login is an answer too (pgpool is up); an unreachable port is
  * not. This holds for every entry format, and after a pgpool restart under a sync that kept running, not
  * only at the sync's start. Without PCP the sync cannot tell; it waits until pool_passwd and the key file
- * have been left alone for {@link #STABLE_FOR} (at most five times that, then the tick fails), which keeps
+ * have been left alone by others for {@link #STABLE_FOR} (at most five times that, then the tick fails;
+ * its own last write does not count), which keeps
  * it out of the middle of a start-up that writes several entries, but not out of the window between a
  * script's first read and its write.
  */
 public final class PgpoolStartGuard {
 
     /** Without PCP: how long pool_passwd and the key file must have been left alone before a write. */
-    public static final Duration STABLE_FOR = Duration.ofSeconds(2);
+    public static final Duration STABLE_FOR = Duration.ofSeconds(1);
 
     private final PcpClient pcp;
     private final List<Path> files;
     private final Clock clock;
     private final Pause pause;
+    /** The files as this sync left them after its last write: a change of its own is no reason to wait. */
+    private final Map<Path, List<Object>> ownWrite = new HashMap<>();
 
     /** Waiting, replaceable in tests. */
     @FunctionalInterface
@@ -88,17 +95,29 @@ public final class PgpoolStartGuard {
             if (now.isAfter(giveUp)) {
                 throw new IOException("pool_passwd or the key file keeps changing (last " + quiet.toMillis() + " ms ago):"
                         + " without PCP the sync cannot tell whether pgpool's start-up is rewriting it, so it writes"
-                        + " pool_passwd only once the files have been left alone for " + STABLE_FOR.toSeconds() + " s");
+                        + " pool_passwd only once the files have been left alone for " + STABLE_FOR.toMillis() + " ms");
             }
             pause.sleep(STABLE_FOR.minus(quiet));
         }
     }
 
-    /** How long ago the youngest of the watched files was modified. */
+    /** After this sync wrote pool_passwd: remembers the files as they are, so that the next write need not wait. */
+    public void written() throws IOException {
+        if (pcp == null) {
+            for (Path file : files) {
+                ownWrite.put(file, state(file));
+            }
+        }
+    }
+
+    /** How long ago the youngest of the watched files was modified by someone else. */
     private Duration quietFor(Instant now) throws IOException {
         Duration quiet = STABLE_FOR;
         for (Path file : files) {
             try {
+                if (state(file).equals(ownWrite.get(file))) {
+                    continue; // as this sync left it
+                }
                 Duration age = Duration.between(Files.getLastModifiedTime(file).toInstant(), now);
                 quiet = age.compareTo(quiet) < 0 ? age : quiet;
             } catch (NoSuchFileException e) {
@@ -106,5 +125,15 @@ public final class PgpoolStartGuard {
             }
         }
         return quiet.isNegative() ? Duration.ZERO : quiet;
+    }
+
+    /** Which file (inode), when modified, how long: a rewrite in place or a rename changes it. */
+    private static List<Object> state(Path file) throws IOException {
+        try {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            return Arrays.asList(a.fileKey(), a.lastModifiedTime(), a.size());
+        } catch (NoSuchFileException e) {
+            return List.of();
+        }
     }
 }

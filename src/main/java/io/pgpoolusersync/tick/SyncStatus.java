@@ -24,27 +24,29 @@ public final class SyncStatus {
     private volatile Map<RejectReason, Integer> rejected = new EnumMap<>(RejectReason.class);
 
     public void succeeded(TickResult result, Duration duration) {
-        ticksOk.incrementAndGet();
-        finished(duration);
-        lastSuccess = lastTick;
-        lastError = null;
         counted(result);
+        lastError = null;
+        finished(duration, true);
     }
 
     /** A tick that wrote but could not reach pgpool, or failed before writing. */
     public void failed(String error, Duration duration, TickResult result) {
-        ticksFailed.incrementAndGet();
-        finished(duration);
-        lastError = error;
         if (result != null) {
             counted(result);
         }
+        lastError = error;
+        finished(duration, false);
     }
 
-    private synchronized void finished(Duration duration) {
+    /** Counted last, so that whoever awaitTicks wakes sees the tick's outcome (lastSuccess, lastError). */
+    private synchronized void finished(Duration duration, boolean ok) {
         lastTick = Instant.now();
+        if (ok) {
+            lastSuccess = lastTick;
+        }
         lastDuration = duration;
         tickNanosTotal.addAndGet(duration.toNanos());
+        (ok ? ticksOk : ticksFailed).incrementAndGet();
         notifyAll();
     }
 

@@ -74,7 +74,7 @@ class PgpoolStartGuardTest {
     void withoutPcpAFreshChangeIsWaitedOut() throws IOException {
         Path key = file("key", Duration.ofMillis(500));
         withoutPcp(List.of(file("pool_passwd", Duration.ofSeconds(30)), key), d -> { }).check();
-        assertEquals(List.of(Duration.ofMillis(1500)), pauses, "until the key file has been left alone for 2 s");
+        assertEquals(List.of(Duration.ofMillis(500)), pauses, "until the key file has been left alone for 1 s");
     }
 
     @Test
@@ -84,6 +84,19 @@ class PgpoolStartGuardTest {
                 Files.setLastModifiedTime(passwd, FileTime.from(clockAt.minusMillis(100)))).check());
         assertTrue(e.getMessage().contains("keeps changing"), e.getMessage());
         assertTrue(pauses.size() >= 5, "waited a bounded number of times: " + pauses);
+    }
+
+    @Test
+    void withoutPcpItsOwnLastWriteIsNoReasonToWait() throws IOException {
+        Path passwd = file("pool_passwd", Duration.ZERO);
+        PgpoolStartGuard guard = withoutPcp(List.of(passwd), d -> { });
+        guard.written();
+        guard.check();
+        assertEquals(List.of(), pauses, "as the sync left it");
+        Files.writeString(passwd, "rewritten in place by pg_enc -m");
+        Files.setLastModifiedTime(passwd, FileTime.from(now));
+        guard.check();
+        assertEquals(List.of(Duration.ofSeconds(1)), pauses, "changed by someone else since");
     }
 
     @Test
