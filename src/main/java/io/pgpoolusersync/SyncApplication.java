@@ -11,6 +11,7 @@ import io.pgpoolusersync.pcp.PcpClient;
 import io.pgpoolusersync.pcp.PcpPasswordFile;
 import io.pgpoolusersync.pgpool.Convergence;
 import io.pgpoolusersync.pgpool.PgpoolKey;
+import io.pgpoolusersync.pgpool.PgpoolStartGuard;
 import io.pgpoolusersync.observe.PodEvents;
 import java.util.function.Consumer;
 import io.pgpoolusersync.secrets.ManifestFolder;
@@ -27,6 +28,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.main.Main;
 import org.slf4j.Logger;
@@ -86,6 +88,8 @@ public final class SyncApplication implements AutoCloseable {
         }
         pgpoolKey = settings.keyFile() == null ? null : new PgpoolKey(settings.keyFile(), pcp, restartNeeded);
         main.bind("poolPasswdStore", new PoolPasswdStore(settings.poolPasswd(), pgpoolKey, settings.format()));
+        main.bind("pgpoolStartGuard", new PgpoolStartGuard(pcp, settings.keyFile() == null
+                ? List.of(settings.poolPasswd()) : List.of(settings.poolPasswd(), settings.keyFile())));
         main.bind("tickReport", new TickReport(status, convergence, events));
         observe(settings);
 
