@@ -23,26 +23,28 @@ public final class SyncStatus {
     private volatile int usersManaged;
     private volatile Map<RejectReason, Integer> rejected = new EnumMap<>(RejectReason.class);
 
-    public void succeeded(TickResult result, Duration duration) {
-        ticksOk.incrementAndGet();
-        finished(duration);
+    /** Synchronized whole: a one-shot run woken by {@link #awaitTicks} must see the tick's outcome. */
+    public synchronized void succeeded(TickResult result, Duration duration) {
+        lastTick = Instant.now();
         lastSuccess = lastTick;
         lastError = null;
         counted(result);
+        ticksOk.incrementAndGet();
+        finished(duration);
     }
 
     /** A tick that wrote but could not reach pgpool, or failed before writing. */
-    public void failed(String error, Duration duration, TickResult result) {
-        ticksFailed.incrementAndGet();
-        finished(duration);
+    public synchronized void failed(String error, Duration duration, TickResult result) {
+        lastTick = Instant.now();
         lastError = error;
         if (result != null) {
             counted(result);
         }
+        ticksFailed.incrementAndGet();
+        finished(duration);
     }
 
-    private synchronized void finished(Duration duration) {
-        lastTick = Instant.now();
+    private void finished(Duration duration) {
         lastDuration = duration;
         tickNanosTotal.addAndGet(duration.toNanos());
         notifyAll();
