@@ -7,6 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The command line. Exit codes: 0 success (rejected Secrets are reported, not fatal; also a daemon
@@ -21,8 +23,37 @@ public final class Main {
     private Main() {
     }
 
+    /** How long a SIGTERM waits for the clean shutdown to end before the JVM exits with 143 anyway. */
+    private static final long SHUTDOWN_GRACE_SECONDS = 30;
+    private static final CountDownLatch FINISHED = new CountDownLatch(1);
+    private static volatile int exitCode = 1;
+    private static volatile boolean daemon;
+    private static volatile boolean exiting;
+
     public static void main(String[] args) {
-        System.exit(run(args, System.getenv()));
+        Runtime.getRuntime().addShutdownHook(new Thread(Main::exitWithRunsCode, "pgpool-user-sync-exit-code"));
+        exitCode = run(args, System.getenv());
+        FINISHED.countDown();
+        exiting = true;
+        System.exit(exitCode);
+    }
+
+    /**
+     * SIGTERM (or SIGINT) starts the JVM's shutdown with status 143 (130), though stopping is what a daemon
+     * is for. Camel's own shutdown hook stops the routes, run() returns and closes everything; then this
+     * hook ends the process with run()'s code, 0 for a clean stop. A one-shot run stopped early keeps 143.
+     */
+    private static void exitWithRunsCode() {
+        if (exiting || !daemon) {
+            return;
+        }
+        try {
+            if (FINISHED.await(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS)) {
+                Runtime.getRuntime().halt(exitCode);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     static int run(String[] args, Map<String, String> environment) {
@@ -38,6 +69,7 @@ public final class Main {
                 return 0;
             }
             settings = Settings.load(flags, environment);
+            daemon = !settings.once();
         } catch (IllegalArgumentException e) {
             System.err.println("pgpool-user-sync: " + e.getMessage() + " (--help lists the settings)");
             return 2;
