@@ -59,9 +59,8 @@ public final class SyncApplication implements AutoCloseable {
         main.bind("secretSelector", selector);
         main.bind("userSecrets", new UserSecrets(settings.format()));
         PcpClient pcp = pcpClient(settings);
-        convergence = new Convergence(pcp, Duration.ofMillis(settings.pcpEnabled() ? settings.convergeIntervalMillis() : 1),
-                Duration.ofMillis(settings.pcpEnabled() ? settings.convergeWarnAfterMillis() : 1),
-                Duration.ofMillis(settings.periodMillis()));
+        convergence = new Convergence(pcp, settings.convergeInterval(), settings.convergeWarnAfter(),
+                settings.period());
         main.bind("convergence", convergence);
         main.bind("syncStatus", status);
 
@@ -96,15 +95,15 @@ public final class SyncApplication implements AutoCloseable {
         main.configure().withRoutesIncludePattern(routes(settings.routesDir(), "tick")
                 + "," + routes(settings.routesDir(), "secrets-from-" + source)
                 + (watch == null ? "" : "," + routes(settings.routesDir(), "secrets-watch")));
-        main.addOverrideProperty("sync.namespace", settings.namespace());
-        main.addOverrideProperty("sync.period", Long.toString(settings.periodMillis()));
+        // The routes read the checked values ({{sync.period}}, in ms), not the raw text again.
+        settings.properties().forEach(main::addOverrideProperty);
         main.addOverrideProperty("sync.repeat-count", settings.once() ? "1" : "0");
         this.once = settings.once();
     }
 
     /** Health checks and metrics on Camel's management port (platform-http-main, micrometer-prometheus). */
     private void observe(Settings settings) {
-        Duration stall = Duration.ofMillis(Math.max(5 * settings.periodMillis(), 60_000));
+        Duration stall = Duration.ofMillis(Math.max(5 * settings.period().toMillis(), 60_000));
         main.bind("tickReadiness", TickHealthCheck.readiness(status, convergence, pgpoolKey, watch));
         main.bind("tickLiveness", TickHealthCheck.liveness(status, stall));
         if (settings.managementPort() == 0) {
@@ -139,7 +138,7 @@ public final class SyncApplication implements AutoCloseable {
         PcpPasswordFile password = new PcpPasswordFile(settings.pcpPasswordFile());
         password.get(); // a usage error, reported at start; read again at every connection
         return new PcpClient(settings.pcpHost(), settings.pcpPort(), settings.pcpUser(), password,
-                Duration.ofMillis(settings.pcpTimeoutMillis()));
+                settings.pcpTimeout());
     }
 
     public SyncStatus status() {
