@@ -2,6 +2,7 @@ package io.pgpoolusersync.secrets;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.pgpoolusersync.passwd.EntryFormat;
+import io.pgpoolusersync.passwd.Password;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -30,14 +31,27 @@ public final class UserSecrets {
         this.passwordLimitReason = format + " entries hold at most " + maxPasswordBytes + " bytes";
     }
 
-    public DeclaredUsers review(List<Secret> secrets) {
+    /**
+     * Stable for routes: the Secret list of a source (the body camel-kubernetes or the manifest folder
+     * gives) as {@link UserSecret}s, whose values no route step can read. The first step after a list.
+     */
+    public List<UserSecret> read(List<Secret> secrets) {
+        return UserSecret.of(secrets);
+    }
+
+    /**
+     * Stable for routes: the users the Secrets declare, and the rejected Secrets with their reason. Takes
+     * {@link UserSecret}s; fabric8 {@link Secret}s too, for callers outside the routes.
+     */
+    public DeclaredUsers review(List<?> secrets) {
         List<UserCredential> valid = new ArrayList<>();
         List<Rejection> rejections = new ArrayList<>();
-        for (Secret secret : secrets == null ? List.<Secret>of() : secrets) {
+        for (Object item : secrets == null ? List.of() : secrets) {
+            UserSecret secret = item instanceof Secret raw ? UserSecret.of(raw) : (UserSecret) item;
             try {
                 valid.add(decode(secret));
             } catch (Invalid e) {
-                rejections.add(new Rejection(SecretRef.of(secret), e.reason, e.getMessage(), e.user));
+                rejections.add(new Rejection(secret.source(), e.reason, e.getMessage(), e.user));
             }
         }
         // The oldest Secret keeps a contested user name: adding a Secret never steals an existing user.
@@ -61,7 +75,7 @@ public final class UserSecrets {
         return new DeclaredUsers(users, rejections);
     }
 
-    private UserCredential decode(Secret secret) throws Invalid {
+    private UserCredential decode(UserSecret secret) throws Invalid {
         String username = text(secret, "username", null);
         String alias = text(secret, "user", null);
         if (username != null && alias != null && !username.equals(alias)) {
@@ -87,22 +101,20 @@ public final class UserSecrets {
             throw new Invalid(RejectReason.PASSWORD_TOO_LONG,
                     "password is " + passwordBytes + " bytes; " + passwordLimitReason, user);
         }
-        return new UserCredential(user, password, SecretRef.of(secret));
+        return new UserCredential(user, Password.of(password), secret.source());
     }
 
     /** The key's value as text: stringData first (as the API server merges it), then base64 data. */
-    private static String text(Secret secret, String key, String user) throws Invalid {
-        Map<String, String> stringData = secret.getStringData();
-        if (stringData != null && stringData.containsKey(key)) {
-            return stringData.get(key) == null ? "" : stringData.get(key);
+    private static String text(UserSecret secret, String key, String user) throws Invalid {
+        if (secret.hasStringData(key)) {
+            return secret.stringData(key) == null ? "" : secret.stringData(key);
         }
-        Map<String, String> data = secret.getData();
-        if (data == null || !data.containsKey(key)) {
+        if (!secret.hasData(key)) {
             return null;
         }
         byte[] bytes;
         try {
-            bytes = Base64.getDecoder().decode(data.get(key) == null ? "" : data.get(key));
+            bytes = Base64.getDecoder().decode(secret.data(key) == null ? "" : secret.data(key));
         } catch (IllegalArgumentException e) {
             throw new Invalid(RejectReason.NOT_BASE64, "data." + key + " is not base64", user);
         }

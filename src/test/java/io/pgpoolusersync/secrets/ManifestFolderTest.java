@@ -1,5 +1,7 @@
 package io.pgpoolusersync.secrets;
 
+import static io.pgpoolusersync.passwd.Passwords.reveal;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -76,7 +78,7 @@ class ManifestFolderTest {
 
         DeclaredUsers declared = new UserSecrets(EntryFormat.AES).review(secrets);
         assertEquals(List.of("john", "jane"), declared.users().stream().map(UserCredential::user).toList());
-        assertEquals("12345", declared.users().get(1).password());
+        assertEquals("12345", reveal(declared.users().get(1).password()));
     }
 
     @Test
