@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * The command line. Exit codes: 0 success (rejected Secrets are reported, not fatal), 1 a tick failed
- * (I/O, API or pgpool reload error), 2 a usage error.
+ * (I/O, API or pgpool reload error), 2 a usage error or a route that does not load or start (file, line
+ * and reason printed).
  */
 public final class Main {
 
@@ -61,6 +62,9 @@ public final class Main {
                 return 1;
             }
             return 0;
+        } catch (RouteFailure e) {
+            System.err.println("pgpool-user-sync: " + e.getMessage());
+            return 2;
         } catch (Exception e) {
             System.err.println("pgpool-user-sync: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return 1;

@@ -196,8 +196,18 @@ public final class SyncApplication implements AutoCloseable {
     /** Starts the timer and the watch, and returns; ticks run in the background. */
     public void start() throws Exception {
         convergence.start();
-        main.start();
+        try {
+            main.start();
+        } catch (Exception e) {
+            throw routeFailure(e);
+        }
         startWatch();
+    }
+
+    /** A route that does not load or start: file, line and reason (RouteFailure); anything else as it is. */
+    private Exception routeFailure(Exception error) {
+        RouteFailure failure = RouteFailure.of(main.getCamelContext(), error);
+        return failure == null ? error : failure;
     }
 
     private void startWatch() {
@@ -238,7 +248,11 @@ public final class SyncApplication implements AutoCloseable {
             }
         });
         convergence.start();
-        main.run();
+        try {
+            main.run();
+        } catch (Exception e) {
+            throw routeFailure(e);
+        }
     }
 
     @Override
