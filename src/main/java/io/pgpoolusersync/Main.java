@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The command line. Exit codes: 0 success (rejected Secrets are reported, not fatal; also a daemon
- * stopped by SIGTERM), 1 a tick failed (I/O, API or pgpool reload error), 2 a usage error.
+ * stopped by SIGTERM), 1 a tick failed (I/O, API or pgpool reload error), 2 a usage error or a route that
+ * does not load or start (file, line and reason printed).
  */
 public final class Main {
 
@@ -93,6 +94,9 @@ public final class Main {
                 return 1;
             }
             return 0;
+        } catch (RouteFailure e) {
+            System.err.println("pgpool-user-sync: " + e.getMessage());
+            return 2;
         } catch (Exception e) {
             System.err.println("pgpool-user-sync: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return 1;

@@ -28,7 +28,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.main.Main;
 import org.slf4j.Logger;
@@ -92,9 +96,8 @@ public final class SyncApplication implements AutoCloseable {
         main.bind("tickReport", new TickReport(status, convergence, events));
         observe(settings);
 
-        main.configure().withRoutesIncludePattern(routes(settings.routesDir(), "tick")
-                + "," + routes(settings.routesDir(), "secrets-from-" + source)
-                + (watch == null ? "" : "," + routes(settings.routesDir(), "secrets-watch")));
+        main.configure().withRoutesIncludePattern(String.join(",",
+                routes(settings.routesDir(), source, watch != null)));
         // The routes read the checked values ({{sync.period}}, in ms), not the raw text again.
         settings.properties().forEach(main::addOverrideProperty);
         main.addOverrideProperty("sync.repeat-count", settings.once() ? "1" : "0");
@@ -120,14 +123,46 @@ public final class SyncApplication implements AutoCloseable {
         main.addOverrideProperty("camel.metrics.enabled", "true");
     }
 
-    /** The route file from the routes folder, or the built-in copy when the folder lacks it. */
-    private static String routes(Path folder, String name) {
-        Path file = folder.resolve(name + ".camel.yaml");
-        if (Files.isRegularFile(file)) {
-            return "file:" + file.toAbsolutePath();
+    /**
+     * The route files: tick, the source's and (with the watch) secrets-watch, from the routes folder or
+     * built in when it lacks them; and every other {@code *.camel.yaml} of the folder (the routes of the
+     * user: a policy, a notification), except the route of the other source and, without the watch, its route.
+     */
+    static List<String> routes(Path folder, String source, boolean watch) throws IOException {
+        List<String> core = new ArrayList<>(List.of("tick", "secrets-from-" + source));
+        if (watch) {
+            core.add("secrets-watch");
         }
-        LOG.info("{} not found: using the built-in {}.camel.yaml", file, name);
-        return "classpath:routes/" + name + ".camel.yaml";
+        Set<String> unused = new HashSet<>(Set.of("secrets-from-cluster", "secrets-from-manifests", "secrets-watch"));
+        unused.removeAll(core);
+        List<String> patterns = new ArrayList<>();
+        for (String name : core) {
+            Path file = folder.resolve(name + ".camel.yaml");
+            if (Files.isRegularFile(file)) {
+                patterns.add("file:" + file.toAbsolutePath());
+            } else {
+                LOG.info("{} not found: using the built-in {}.camel.yaml", file, name);
+                patterns.add("classpath:routes/" + name + ".camel.yaml");
+            }
+        }
+        if (Files.isDirectory(folder)) {
+            List<Path> own;
+            try (Stream<Path> files = Files.list(folder)) {
+                own = files.filter(f -> f.getFileName().toString().endsWith(".camel.yaml"))
+                        .filter(f -> !core.contains(baseName(f)) && !unused.contains(baseName(f)))
+                        .sorted().toList();
+            }
+            for (Path file : own) {
+                LOG.info("routes of your own: {}", file);
+                patterns.add("file:" + file.toAbsolutePath());
+            }
+        }
+        return patterns;
+    }
+
+    private static String baseName(Path file) {
+        String name = file.getFileName().toString();
+        return name.substring(0, name.length() - ".camel.yaml".length());
     }
 
     private static PcpClient pcpClient(Settings settings) throws IOException {
@@ -139,6 +174,11 @@ public final class SyncApplication implements AutoCloseable {
         password.get(); // a usage error, reported at start; read again at every connection
         return new PcpClient(settings.pcpHost(), settings.pcpPort(), settings.pcpUser(), password,
                 settings.pcpTimeout());
+    }
+
+    /** For tests: a bean in Camel's registry before the start (an InterceptStrategy, for one). */
+    void bind(String name, Object bean) {
+        main.bind(name, bean);
     }
 
     public SyncStatus status() {
@@ -158,8 +198,18 @@ public final class SyncApplication implements AutoCloseable {
     /** Starts the timer and the watch, and returns; ticks run in the background. */
     public void start() throws Exception {
         convergence.start();
-        main.start();
+        try {
+            main.start();
+        } catch (Exception e) {
+            throw routeFailure(e);
+        }
         startWatch();
+    }
+
+    /** A route that does not load or start: file, line and reason (RouteFailure); anything else as it is. */
+    private Exception routeFailure(Exception error) {
+        RouteFailure failure = RouteFailure.of(main.getCamelContext(), error);
+        return failure == null ? error : failure;
     }
 
     private void startWatch() {
@@ -200,7 +250,11 @@ public final class SyncApplication implements AutoCloseable {
             }
         });
         convergence.start();
-        main.run();
+        try {
+            main.run();
+        } catch (Exception e) {
+            throw routeFailure(e);
+        }
     }
 
     @Override

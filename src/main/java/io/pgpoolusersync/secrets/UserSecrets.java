@@ -2,6 +2,7 @@ package io.pgpoolusersync.secrets;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.pgpoolusersync.passwd.EntryFormat;
+import io.pgpoolusersync.passwd.Password;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -30,31 +31,43 @@ public final class UserSecrets {
         this.passwordLimitReason = format + " entries hold at most " + maxPasswordBytes + " bytes";
     }
 
-    public DeclaredUsers review(List<Secret> secrets) {
+    /**
+     * Stable for routes: the Secret list of a source (the body camel-kubernetes or the manifest folder
+     * gives) as {@link UserSecret}s, whose values no route step can read. The first step after a list.
+     */
+    public List<UserSecret> read(List<Secret> secrets) {
+        return UserSecret.of(secrets);
+    }
+
+    /**
+     * Stable for routes: the users the Secrets declare, and the rejected Secrets with their reason. Takes
+     * {@link UserSecret}s; fabric8 {@link Secret}s too, for callers outside the routes.
+     */
+    public DeclaredUsers review(List<?> secrets) {
         List<UserCredential> valid = new ArrayList<>();
         List<Rejection> rejections = new ArrayList<>();
-        for (Secret secret : secrets == null ? List.<Secret>of() : secrets) {
+        for (Object item : secrets == null ? List.of() : secrets) {
+            UserSecret secret = item instanceof Secret raw ? UserSecret.of(raw) : (UserSecret) item;
             try {
                 valid.add(decode(secret));
             } catch (Invalid e) {
-                rejections.add(new Rejection(SecretRef.of(secret), e.reason, e.getMessage(), e.user));
+                rejections.add(new Rejection(secret.source(), e.reason, e.getMessage(), e.user));
             }
         }
         return new DeclaredUsers(valid, rejections);
     }
 
-    private UserCredential decode(Secret secret) throws Invalid {
+    private UserCredential decode(UserSecret secret) throws Invalid {
         // First: the name goes into logs, Events and the ownership record.
-        String badName = KubernetesNames.checkNamespace(secret.getMetadata().getNamespace());
+        String badName = KubernetesNames.checkNamespace(secret.source().namespace());
         if (badName == null) {
-            badName = KubernetesNames.checkSecretName(secret.getMetadata().getName());
+            badName = KubernetesNames.checkSecretName(secret.source().name());
         }
         if (badName != null) {
             throw new Invalid(RejectReason.INVALID_NAME, badName, null);
         }
-        Map<String, String> annotations = secret.getMetadata().getAnnotations();
-        if (annotations != null && annotations.containsKey(ManifestFolder.PROBLEM_ANNOTATION)) {
-            throw new Invalid(RejectReason.NOT_STRING, annotations.get(ManifestFolder.PROBLEM_ANNOTATION), null);
+        if (secret.problem() != null) {
+            throw new Invalid(RejectReason.NOT_STRING, secret.problem(), null);
         }
         String username = text(secret, "username", null);
         String alias = text(secret, "user", null);
@@ -81,20 +94,18 @@ public final class UserSecrets {
             throw new Invalid(RejectReason.PASSWORD_TOO_LONG,
                     "password is " + passwordBytes + " bytes; " + passwordLimitReason, user);
         }
-        return new UserCredential(user, password, SecretRef.of(secret));
+        return new UserCredential(user, Password.of(password), secret.source());
     }
 
     /** The key's value as text: stringData first (as the API server merges it), then base64 data. */
-    private static String text(Secret secret, String key, String user) throws Invalid {
-        Map<String, String> stringData = secret.getStringData();
-        if (stringData != null && stringData.containsKey(key)) {
-            return stringData.get(key) == null ? "" : stringData.get(key);
+    private static String text(UserSecret secret, String key, String user) throws Invalid {
+        if (secret.hasStringData(key)) {
+            return secret.stringData(key) == null ? "" : secret.stringData(key);
         }
-        Map<String, String> data = secret.getData();
-        if (data == null || !data.containsKey(key)) {
+        if (!secret.hasData(key)) {
             return null;
         }
-        byte[] bytes = base64(data.get(key) == null ? "" : data.get(key), key, user);
+        byte[] bytes = base64(secret.data(key) == null ? "" : secret.data(key), key, user);
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)

@@ -85,21 +85,21 @@ public final class PoolPasswdMerge {
             }
         }
 
-        int added = 0;
-        int updated = 0;
+        List<String> added = new ArrayList<>();
+        List<String> updated = new ArrayList<>();
         int unchanged = 0;
         for (Map.Entry<String, PoolPasswdLine> entry : entries.entrySet()) {
             PoolPasswdLine old = previous.get(entry.getKey());
             if (old == null) {
-                added++;
+                added.add(entry.getKey());
             } else if (Arrays.equals(old.raw(), entry.getValue().raw())) {
                 unchanged++;
             } else {
-                updated++;
+                updated.add(entry.getKey());
             }
         }
-        // Every previous user still present was counted above as updated or unchanged.
-        int removed = previous.size() - updated - unchanged;
+        List<String> removed = new ArrayList<>(new TreeMap<>(previous).keySet());
+        removed.removeAll(entries.keySet());
 
         lines.addAll(entries.values());
         byte[] content = new PoolPasswd(lines).render();

@@ -36,10 +36,13 @@ public final class TickReport {
         void rejected(Rejection rejection);
     }
 
-    /** The tick's change, with where pgpool stands now (the write's first convergence round has run). */
-    public void succeeded(PoolPasswdChange change, Exchange exchange) {
+    /**
+     * The tick's change, with where pgpool stands now (the write's first convergence round has run).
+     * Stable for routes; the body after it is the {@link TickSummary}.
+     */
+    public TickSummary succeeded(PoolPasswdChange change, Exchange exchange) {
         TickResult result = new TickResult(change, convergence.status());
-        reportRejections(change.rejections());
+        int newRejections = reportRejections(change.rejections());
         String line = "tick: added=" + change.added() + " updated=" + change.updated() + " removed="
                 + change.removed() + " unchanged=" + change.unchanged() + " rejected="
                 + change.rejections().size() + " written=" + (change.changed() ? "yes" : "no")
@@ -52,17 +55,24 @@ public final class TickReport {
             LOG.warn(line);
             status.failed("pgpool unreachable: " + result.pgpool().error(), duration, result);
         }
+        return TickSummary.succeeded(result, newRejections);
     }
 
-    /** Any error before the rename left pool_passwd as it was; say so, with the cause. */
-    public void failed(Exchange exchange) {
+    /**
+     * Any error before the rename left pool_passwd as it was; say so, with the cause. Stable for routes;
+     * the body after it is the {@link TickSummary} of the failed tick.
+     */
+    public TickSummary failed(Exchange exchange) {
         Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String message = error == null ? "unknown error" : describe(error);
         LOG.warn("tick failed, pool_passwd left as it was: {}", message);
         status.failed(message, elapsed(exchange), null);
+        return TickSummary.failed(message);
     }
 
-    private synchronized void reportRejections(List<Rejection> rejections) {
+    /** @return how many rejections are new or changed */
+    private synchronized int reportRejections(List<Rejection> rejections) {
+        int fresh = 0;
         Map<String, String> now = new HashMap<>();
         for (Rejection rejection : rejections) {
             String key = rejection.source().toString();
@@ -74,9 +84,11 @@ public final class TickReport {
             } else {
                 LOG.warn("{}", rejection);
                 listener.rejected(rejection);
+                fresh++;
             }
         }
         reported = now;
+        return fresh;
     }
 
     private static Duration elapsed(Exchange exchange) {

@@ -1,5 +1,7 @@
 package io.pgpoolusersync.secrets;
 
+import static io.pgpoolusersync.passwd.Passwords.reveal;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -76,7 +78,7 @@ class ManifestFolderTest {
 
         DeclaredUsers declared = new UserSecrets(EntryFormat.AES).review(secrets);
         assertEquals(List.of("john", "jane"), declared.users().stream().map(UserCredential::user).toList());
-        assertEquals("12345", declared.users().get(1).password());
+        assertEquals("12345", reveal(declared.users().get(1).password()));
     }
 
     @Test
@@ -147,7 +149,7 @@ class ManifestFolderTest {
         Files.writeString(dir.resolve("scalars.yaml"), yaml);
         DeclaredUsers declared = new UserSecrets(EntryFormat.AES).review(new ManifestFolder(dir, selector).secrets());
         assertEquals(List.of("0777", "s3cret", "2001-12-14"),
-                declared.users().stream().map(UserCredential::password).toList());
+                declared.users().stream().map(u -> reveal(u.password())).toList());
         assertEquals(List.of("octal", "bool", "float", "hex", "date", "yaml12-int", "number", "empty", "list"),
                 declared.rejections().stream().map(r -> r.source().name()).toList());
         for (Rejection r : declared.rejections()) {
@@ -189,7 +191,7 @@ class ManifestFolderTest {
                 """);
         DeclaredUsers declared = new UserSecrets(EntryFormat.AES).review(new ManifestFolder(dir, selector).secrets());
         assertEquals(List.of("john"), declared.users().stream().map(UserCredential::user).toList());
-        assertEquals("12345", declared.users().get(0).password());
+        assertEquals("12345", reveal(declared.users().get(0).password()));
         assertEquals(RejectReason.NOT_BASE64, declared.rejections().get(0).reason());
         assertTrue(declared.rejections().get(0).detail().contains("multiple of 4"), declared.rejections().get(0).detail());
     }
