@@ -1,6 +1,7 @@
 package io.pgpoolusersync;
 
 import io.pgpoolusersync.pgpool.Convergence;
+import io.pgpoolusersync.tick.DryRunReport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.LinkedHashMap;
@@ -80,6 +81,9 @@ public final class Main {
             if (!settings.once()) {
                 return 0;
             }
+            if (settings.dryRun()) {
+                return printDryRun(application, settings.output());
+            }
             if (application.status().lastError() != null || application.status().lastSuccess() == null) {
                 System.err.println("pgpool-user-sync: " + application.status().lastError());
                 return 1;
@@ -101,6 +105,16 @@ public final class Main {
             System.err.println("pgpool-user-sync: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return 1;
         }
+    }
+
+    private static int printDryRun(SyncApplication application, Settings.Output output) {
+        DryRunReport report = application.dryRunReport();
+        if (application.status().lastError() != null || report == null) {
+            System.err.println("pgpool-user-sync: dry run failed: " + application.status().lastError());
+            return 1;
+        }
+        System.out.println(output == Settings.Output.JSON ? report.json() : report.text());
+        return report.exitCode();
     }
 
     /**

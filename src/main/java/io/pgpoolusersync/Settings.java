@@ -41,8 +41,22 @@ import org.apache.camel.util.TimeUtils;
 public record Settings(String namespace, String postgresName, Map<String, String> extraLabels, Path poolPasswd,
         Path keyFile, EntryFormat format, Duration period, String pcpHost, int pcpPort, String pcpUser,
         Path pcpPasswordFile, Duration pcpTimeout, Duration convergeInterval, Duration convergeWarnAfter,
-        boolean watch, Path manifests, Path routesDir, int managementPort, boolean once,
-        Map<String, String> properties) {
+        boolean watch, Path manifests, Path routesDir, int managementPort, boolean once, boolean dryRun,
+        Output output, Map<String, String> properties) {
+
+    /** How a dry run prints its plan. */
+    public enum Output {
+        TEXT, JSON;
+
+        static Output parse(String text) {
+            for (Output output : values()) {
+                if (output.name().equalsIgnoreCase(text)) {
+                    return output;
+                }
+            }
+            throw new IllegalArgumentException("not an output: text or json");
+        }
+    }
 
     /** One setting as application.properties declares it. */
     public record Declared(String key, String value, String help, String defaultValue) {
@@ -109,12 +123,21 @@ public record Settings(String namespace, String postgresName, Map<String, String
         String namespace = v.required("namespace");
         String postgresName = v.required("postgres-name");
         Map<String, String> extraLabels = v.parse("extra-labels", SecretSelector::parseLabels);
-        Path poolPasswd = v.path("pool-passwd", true);
-        EntryFormat format = v.parse("format", EntryFormat::parse);
-        Path keyFile = v.path("key-file", format == EntryFormat.AES);
         Path manifests = v.path("manifests", false);
+        boolean dryRun = v.bool("dry-run");
+        Output output = v.parse("output", Output::parse);
+        if (dryRun && manifests == null) {
+            throw new IllegalArgumentException("--dry-run plans from a folder of manifests: give --manifests DIR");
+        }
+        // A pipeline may have neither: the dry run then says what it could not check.
+        Path poolPasswd = v.path("pool-passwd", !dryRun);
+        EntryFormat format = v.parse("format", EntryFormat::parse);
+        Path keyFile = v.path("key-file", format == EntryFormat.AES && !dryRun);
         Duration period = v.duration("period", manifests == null ? MIN_PERIOD : MIN_PERIOD_MANIFESTS);
         String pcpHost = v.optional("pcp-host");
+        if (dryRun) {
+            pcpHost = null; // a dry run never talks to pgpool
+        }
         int pcpPort = v.port("pcp-port", 1);
         String pcpUser = pcpHost == null ? v.optional("pcp-user") : v.required("pcp-user");
         Path pcpPasswordFile = v.path("pcp-password-file", pcpHost != null);
@@ -124,10 +147,10 @@ public record Settings(String namespace, String postgresName, Map<String, String
         boolean watch = v.bool("watch");
         Path routesDir = v.path("routes-dir", true);
         int managementPort = v.port("management-port", 0);
-        boolean once = v.bool("once");
+        boolean once = v.bool("once") || dryRun;
         return new Settings(namespace, postgresName, extraLabels, poolPasswd, keyFile, format, period, pcpHost,
                 pcpPort, pcpUser, pcpPasswordFile, pcpTimeout, convergeInterval, convergeWarnAfter, watch,
-                manifests, routesDir, once ? 0 : managementPort, once, v.properties());
+                manifests, routesDir, once ? 0 : managementPort, once, dryRun, output, v.properties());
     }
 
     private static Declared find(String key) {

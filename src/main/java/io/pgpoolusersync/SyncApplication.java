@@ -23,7 +23,13 @@ import io.pgpoolusersync.secrets.SecretSelector;
 import io.pgpoolusersync.secrets.UserSecrets;
 import io.pgpoolusersync.store.PoolPasswdStore;
 import io.pgpoolusersync.tick.SyncStatus;
+import io.pgpoolusersync.tick.DryRunReport;
 import io.pgpoolusersync.tick.TickReport;
+import io.pgpoolusersync.tick.TickSummary;
+import io.pgpoolusersync.passwd.EntryFormat;
+import io.pgpoolusersync.passwd.KeyFile;
+import io.pgpoolusersync.passwd.KeySource;
+import java.nio.charset.StandardCharsets;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,6 +58,9 @@ public final class SyncApplication implements AutoCloseable {
     private final Convergence convergence;
     private final PgpoolKey pgpoolKey;
     private final boolean once;
+    private final TickReport tickReport;
+    private final List<String> dryRunNotChecked = new ArrayList<>();
+    private boolean dryRunKeyKnown = true;
     private PodEvents podEvents;
     private SecretWatch watch;
     private volatile ProducerTemplate changes;
@@ -89,11 +98,18 @@ public final class SyncApplication implements AutoCloseable {
             podEvents = new PodEvents(client, settings.namespace());
             restartNeeded = message -> podEvents.warn("PgpoolRestartNeeded", message);
         }
-        pgpoolKey = settings.keyFile() == null ? null : new PgpoolKey(settings.keyFile(), pcp, restartNeeded);
-        main.bind("poolPasswdStore", new PoolPasswdStore(settings.poolPasswd(), pgpoolKey, settings.format()));
-        main.bind("pgpoolStartGuard", new PgpoolStartGuard(pcp, settings.keyFile() == null
-                ? List.of(settings.poolPasswd()) : List.of(settings.poolPasswd(), settings.keyFile())));
-        main.bind("tickReport", new TickReport(status, convergence, events));
+        if (settings.dryRun()) {
+            pgpoolKey = null;
+            main.bind("poolPasswdStore", dryRunStore(settings));
+            main.bind("pgpoolStartGuard", new PgpoolStartGuard(null, List.of())); // nothing is written
+        } else {
+            pgpoolKey = settings.keyFile() == null ? null : new PgpoolKey(settings.keyFile(), pcp, restartNeeded);
+            main.bind("poolPasswdStore", new PoolPasswdStore(settings.poolPasswd(), pgpoolKey, settings.format()));
+            main.bind("pgpoolStartGuard", new PgpoolStartGuard(pcp, settings.keyFile() == null
+                    ? List.of(settings.poolPasswd()) : List.of(settings.poolPasswd(), settings.keyFile())));
+        }
+        tickReport = new TickReport(status, convergence, events, settings.dryRun());
+        main.bind("tickReport", tickReport);
         observe(settings);
 
         main.configure().withRoutesIncludePattern(String.join(",",
@@ -163,6 +179,44 @@ public final class SyncApplication implements AutoCloseable {
     private static String baseName(Path file) {
         String name = file.getFileName().toString();
         return name.substring(0, name.length() - ".camel.yaml".length());
+    }
+
+    /**
+     * A dry run plans against what it is given; a pipeline may hold no pool_passwd and no key. What it
+     * then cannot check is said in the report, never guessed.
+     */
+    private PoolPasswdStore dryRunStore(Settings settings) throws IOException {
+        Path poolPasswd = settings.poolPasswd();
+        if (poolPasswd == null || !Files.exists(poolPasswd)) {
+            dryRunNotChecked.add((poolPasswd == null ? "no --pool-passwd given" : poolPasswd + " does not exist")
+                    + ": every declared user counts as added, and entries that this sync does not manage"
+                    + " (which would block a Secret) are unknown");
+            if (poolPasswd == null) {
+                poolPasswd = Files.createTempDirectory("pgpool-user-sync-dry-run").resolve("pool_passwd");
+                poolPasswd.getParent().toFile().deleteOnExit();
+            }
+        }
+        KeySource key = null;
+        if (settings.format() == EntryFormat.AES) {
+            Path keyFile = settings.keyFile();
+            if (keyFile != null && Files.exists(keyFile)) {
+                key = () -> KeyFile.read(keyFile);
+            } else {
+                dryRunKeyKnown = false;
+                dryRunNotChecked.add((keyFile == null ? "no --key-file given" : keyFile + " does not exist")
+                        + ": entries already in pool_passwd are not compared (listed as not compared), and an"
+                        + " entry that lost its ownership record cannot be recognised as ours");
+                byte[] standIn = "pgpool-user-sync dry run: stand-in key".getBytes(StandardCharsets.US_ASCII);
+                key = () -> standIn;
+            }
+        }
+        return PoolPasswdStore.planOnly(poolPasswd, key, settings.format());
+    }
+
+    /** A dry run's plan, once its tick has ended; null before. */
+    public DryRunReport dryRunReport() {
+        TickSummary tick = tickReport.lastSummary();
+        return tick == null ? null : DryRunReport.of(tick, dryRunKeyKnown, dryRunNotChecked);
     }
 
     private static PcpClient pcpClient(Settings settings) throws IOException {

@@ -29,6 +29,7 @@ public final class PoolPasswdStore {
     private final KeySource key;
     private final EntryFormat format;
     private final WriteLock lock;
+    private final boolean planOnly;
     private boolean leftoversRemoved;
 
     public PoolPasswdStore(Path poolPasswd, KeySource key, EntryFormat format) {
@@ -36,6 +37,12 @@ public final class PoolPasswdStore {
     }
 
     PoolPasswdStore(Path poolPasswd, KeySource key, EntryFormat format, Duration lockTimeout) {
+        this(poolPasswd, key, format, lockTimeout, false);
+    }
+
+    private PoolPasswdStore(Path poolPasswd, KeySource key, EntryFormat format, Duration lockTimeout,
+            boolean planOnly) {
+        this.planOnly = planOnly;
         this.poolPasswd = poolPasswd;
         this.record = poolPasswd.resolveSibling(poolPasswd.getFileName() + ".managed");
         this.key = key;
@@ -44,10 +51,22 @@ public final class PoolPasswdStore {
     }
 
     /**
+     * A dry run's store: {@link #plan} reads (no lock, no clean-up of a killed writer's temp files),
+     * {@link #write} does nothing.
+     */
+    public static PoolPasswdStore planOnly(Path poolPasswd, KeySource key, EntryFormat format) {
+        return new PoolPasswdStore(poolPasswd, key, format, LOCK_TIMEOUT, true);
+    }
+
+    /**
      * The change the declared users make to the current file. The key is asked for on every tick. The
      * lock stays held when there is something to write.
      */
     public PoolPasswdChange plan(DeclaredUsers declared) throws IOException {
+        if (planOnly) {
+            leftoversRemoved = true;
+            return planLocked(declared);
+        }
         lock.acquire();
         boolean keep = false;
         try {
@@ -81,6 +100,9 @@ public final class PoolPasswdStore {
      * two writes can never make one of our users look unmanaged.
      */
     public void write(PoolPasswdChange change) throws IOException {
+        if (planOnly) {
+            return;
+        }
         lock.acquire(); // held since plan, unless a route calls write alone
         try {
             writeLocked(change);
@@ -91,7 +113,9 @@ public final class PoolPasswdStore {
 
     /** Releases the lock if a tick still holds it; the tick's last step, whatever happened. */
     public void unlock() {
-        lock.release();
+        if (!planOnly) {
+            lock.release();
+        }
     }
 
     boolean locked() {

@@ -25,10 +25,24 @@ public final class TickReport {
     private final RejectionListener listener;
     private Map<String, String> reported = Map.of();
 
+    private volatile TickSummary lastSummary;
+    private final boolean dryRun;
+
     public TickReport(SyncStatus status, Convergence convergence, RejectionListener listener) {
+        this(status, convergence, listener, false);
+    }
+
+    /** @param dryRun the change is only planned: the summary line says "would", never "written" */
+    public TickReport(SyncStatus status, Convergence convergence, RejectionListener listener, boolean dryRun) {
         this.status = status;
         this.convergence = convergence;
         this.listener = listener;
+        this.dryRun = dryRun;
+    }
+
+    /** How the last tick went; null before the first one ended. */
+    public TickSummary lastSummary() {
+        return lastSummary;
     }
 
     /** Told once per new or changed rejection: where Events and metrics hook in. */
@@ -43,11 +57,13 @@ public final class TickReport {
     public TickSummary succeeded(PoolPasswdChange change, Exchange exchange) {
         TickResult result = new TickResult(change, convergence.status());
         int newRejections = reportRejections(change.rejections());
-        String line = "tick: added=" + change.added() + " updated=" + change.updated() + " removed="
-                + change.removed() + " unchanged=" + change.unchanged() + " rejected="
-                + change.rejections().size() + " written=" + (change.changed() ? "yes" : "no")
-                + " pgpool=" + result.pgpoolSummary();
+        String line = (dryRun ? "dry run, nothing written: would add=" : "tick: added=") + change.added()
+                + " updated=" + change.updated() + " removed=" + change.removed() + " unchanged="
+                + change.unchanged() + " rejected=" + change.rejections().size()
+                + (dryRun ? "" : " written=" + (change.changed() ? "yes" : "no") + " pgpool=" + result.pgpoolSummary());
         Duration duration = elapsed(exchange);
+        // Before the status: a one-shot run that the status wakes reads it.
+        lastSummary = TickSummary.succeeded(result, newRejections);
         if (result.succeeded()) {
             LOG.info(line);
             status.succeeded(result, duration);
@@ -55,7 +71,7 @@ public final class TickReport {
             LOG.warn(line);
             status.failed("pgpool unreachable: " + result.pgpool().error(), duration, result);
         }
-        return TickSummary.succeeded(result, newRejections);
+        return lastSummary;
     }
 
     /**
@@ -66,8 +82,9 @@ public final class TickReport {
         Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String message = error == null ? "unknown error" : describe(error);
         LOG.warn("tick failed, pool_passwd left as it was: {}", message);
+        lastSummary = TickSummary.failed(message);
         status.failed(message, elapsed(exchange), null);
-        return TickSummary.failed(message);
+        return lastSummary;
     }
 
     /** @return how many rejections are new or changed */
