@@ -40,7 +40,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -317,15 +316,18 @@ class SyncEndToEndIT extends UserLifecycleScenarios {
         String longPassword = "Long-password-" + "x".repeat(66); // 80 bytes: pgpool cuts the AES entry
         bad.add(data("long-password", Map.of("username", utf8("longpass"), "password", utf8(longPassword))));
         expected.put("long-password", RejectReason.PASSWORD_TOO_LONG);
-        // Two Secrets, one user name: the older keeps it.
+        // Two Secrets, one user name, no owner yet: the older gets it.
         bad.add(data("dup-1-older", Map.of("username", utf8("dupuser"), "password", utf8("Dup-older-e1"))));
         bad.add(data("dup-2-newer", Map.of("username", utf8("dupuser"), "password", utf8("Dup-newer-e2"))));
         expected.put("dup-2-newer", RejectReason.DUPLICATE_USERNAME);
         // The admin entry was not written by us: no Secret may take it over.
         bad.add(data("hijack-admin", Map.of("username", utf8("postgres"), "password", utf8("Hijack-f1"))));
         expected.put("hijack-admin", RejectReason.UNMANAGED_USERNAME);
-        assertEquals(EnumSet.allOf(RejectReason.class), EnumSet.copyOf(expected.values()),
-                "the table covers every reason");
+        // NOT_STRING and INVALID_NAME come from manifests only (the API server refuses such Secrets):
+        // ManifestFolderTest and OwnershipRecordTest cover them.
+        Set<RejectReason> fromCluster = new java.util.HashSet<>(RejectReason.values());
+        fromCluster.removeAll(Set.of(RejectReason.NOT_STRING, RejectReason.INVALID_NAME));
+        assertEquals(fromCluster, Set.copyOf(expected.values()), "the table covers every reason the cluster can give");
 
         for (Secret s : bad) {
             api.put(s);
@@ -616,7 +618,7 @@ class SyncEndToEndIT extends UserLifecycleScenarios {
 
     /** The last tick's rejections, counted by reason; reasons with none left out. */
     static Map<RejectReason, Integer> rejectedByReason() {
-        Map<RejectReason, Integer> counts = new EnumMap<>(RejectReason.class);
+        Map<RejectReason, Integer> counts = new TreeMap<>();
         for (RejectReason reason : RejectReason.values()) {
             if (status.rejected(reason) > 0) {
                 counts.put(reason, status.rejected(reason));
@@ -626,7 +628,7 @@ class SyncEndToEndIT extends UserLifecycleScenarios {
     }
 
     static Map<RejectReason, Integer> countByReason(Collection<RejectReason> reasons) {
-        Map<RejectReason, Integer> counts = new EnumMap<>(RejectReason.class);
+        Map<RejectReason, Integer> counts = new TreeMap<>();
         reasons.forEach(r -> counts.merge(r, 1, Integer::sum));
         return counts;
     }

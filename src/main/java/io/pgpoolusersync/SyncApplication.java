@@ -11,6 +11,7 @@ import io.pgpoolusersync.pcp.PcpClient;
 import io.pgpoolusersync.pcp.PcpPasswordFile;
 import io.pgpoolusersync.pgpool.Convergence;
 import io.pgpoolusersync.pgpool.PgpoolKey;
+import io.pgpoolusersync.pgpool.PgpoolStartGuard;
 import io.pgpoolusersync.observe.PodEvents;
 import java.util.function.Consumer;
 import io.pgpoolusersync.secrets.ManifestFolder;
@@ -22,11 +23,22 @@ import io.pgpoolusersync.secrets.SecretSelector;
 import io.pgpoolusersync.secrets.UserSecrets;
 import io.pgpoolusersync.store.PoolPasswdStore;
 import io.pgpoolusersync.tick.SyncStatus;
+import io.pgpoolusersync.tick.DryRunReport;
 import io.pgpoolusersync.tick.TickReport;
+import io.pgpoolusersync.tick.TickSummary;
+import io.pgpoolusersync.passwd.EntryFormat;
+import io.pgpoolusersync.passwd.KeyFile;
+import io.pgpoolusersync.passwd.KeySource;
+import java.nio.charset.StandardCharsets;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.main.Main;
 import org.slf4j.Logger;
@@ -46,6 +58,9 @@ public final class SyncApplication implements AutoCloseable {
     private final Convergence convergence;
     private final PgpoolKey pgpoolKey;
     private final boolean once;
+    private final TickReport tickReport;
+    private final List<String> dryRunNotChecked = new ArrayList<>();
+    private boolean dryRunKeyKnown = true;
     private PodEvents podEvents;
     private SecretWatch watch;
     private volatile ProducerTemplate changes;
@@ -57,9 +72,8 @@ public final class SyncApplication implements AutoCloseable {
         main.bind("secretSelector", selector);
         main.bind("userSecrets", new UserSecrets(settings.format()));
         PcpClient pcp = pcpClient(settings);
-        convergence = new Convergence(pcp, Duration.ofMillis(settings.pcpEnabled() ? settings.convergeIntervalMillis() : 1),
-                Duration.ofMillis(settings.pcpEnabled() ? settings.convergeWarnAfterMillis() : 1),
-                Duration.ofMillis(settings.periodMillis()));
+        convergence = new Convergence(pcp, settings.convergeInterval(), settings.convergeWarnAfter(),
+                settings.period());
         main.bind("convergence", convergence);
         main.bind("syncStatus", status);
 
@@ -84,23 +98,31 @@ public final class SyncApplication implements AutoCloseable {
             podEvents = new PodEvents(client, settings.namespace());
             restartNeeded = message -> podEvents.warn("PgpoolRestartNeeded", message);
         }
-        pgpoolKey = settings.keyFile() == null ? null : new PgpoolKey(settings.keyFile(), pcp, restartNeeded);
-        main.bind("poolPasswdStore", new PoolPasswdStore(settings.poolPasswd(), pgpoolKey, settings.format()));
-        main.bind("tickReport", new TickReport(status, convergence, events));
+        if (settings.dryRun()) {
+            pgpoolKey = null;
+            main.bind("poolPasswdStore", dryRunStore(settings));
+            main.bind("pgpoolStartGuard", new PgpoolStartGuard(null, List.of())); // nothing is written
+        } else {
+            pgpoolKey = settings.keyFile() == null ? null : new PgpoolKey(settings.keyFile(), pcp, restartNeeded);
+            main.bind("poolPasswdStore", new PoolPasswdStore(settings.poolPasswd(), pgpoolKey, settings.format()));
+            main.bind("pgpoolStartGuard", new PgpoolStartGuard(pcp, settings.keyFile() == null
+                    ? List.of(settings.poolPasswd()) : List.of(settings.poolPasswd(), settings.keyFile())));
+        }
+        tickReport = new TickReport(status, convergence, events, settings.dryRun());
+        main.bind("tickReport", tickReport);
         observe(settings);
 
-        main.configure().withRoutesIncludePattern(routes(settings.routesDir(), "tick")
-                + "," + routes(settings.routesDir(), "secrets-from-" + source)
-                + (watch == null ? "" : "," + routes(settings.routesDir(), "secrets-watch")));
-        main.addOverrideProperty("sync.namespace", settings.namespace());
-        main.addOverrideProperty("sync.period", Long.toString(settings.periodMillis()));
+        main.configure().withRoutesIncludePattern(String.join(",",
+                routes(settings.routesDir(), source, watch != null)));
+        // The routes read the checked values ({{sync.period}}, in ms), not the raw text again.
+        settings.properties().forEach(main::addOverrideProperty);
         main.addOverrideProperty("sync.repeat-count", settings.once() ? "1" : "0");
         this.once = settings.once();
     }
 
     /** Health checks and metrics on Camel's management port (platform-http-main, micrometer-prometheus). */
     private void observe(Settings settings) {
-        Duration stall = Duration.ofMillis(Math.max(5 * settings.periodMillis(), 60_000));
+        Duration stall = Duration.ofMillis(Math.max(5 * settings.period().toMillis(), 60_000));
         main.bind("tickReadiness", TickHealthCheck.readiness(status, convergence, pgpoolKey, watch));
         main.bind("tickLiveness", TickHealthCheck.liveness(status, stall));
         if (settings.managementPort() == 0) {
@@ -117,14 +139,84 @@ public final class SyncApplication implements AutoCloseable {
         main.addOverrideProperty("camel.metrics.enabled", "true");
     }
 
-    /** The route file from the routes folder, or the built-in copy when the folder lacks it. */
-    private static String routes(Path folder, String name) {
-        Path file = folder.resolve(name + ".camel.yaml");
-        if (Files.isRegularFile(file)) {
-            return "file:" + file.toAbsolutePath();
+    /**
+     * The route files: tick, the source's and (with the watch) secrets-watch, from the routes folder or
+     * built in when it lacks them; and every other {@code *.camel.yaml} of the folder (the routes of the
+     * user: a policy, a notification), except the route of the other source and, without the watch, its route.
+     */
+    static List<String> routes(Path folder, String source, boolean watch) throws IOException {
+        List<String> core = new ArrayList<>(List.of("tick", "secrets-from-" + source));
+        if (watch) {
+            core.add("secrets-watch");
         }
-        LOG.info("{} not found: using the built-in {}.camel.yaml", file, name);
-        return "classpath:routes/" + name + ".camel.yaml";
+        Set<String> unused = new HashSet<>(Set.of("secrets-from-cluster", "secrets-from-manifests", "secrets-watch"));
+        unused.removeAll(core);
+        List<String> patterns = new ArrayList<>();
+        for (String name : core) {
+            Path file = folder.resolve(name + ".camel.yaml");
+            if (Files.isRegularFile(file)) {
+                patterns.add("file:" + file.toAbsolutePath());
+            } else {
+                LOG.info("{} not found: using the built-in {}.camel.yaml", file, name);
+                patterns.add("classpath:routes/" + name + ".camel.yaml");
+            }
+        }
+        if (Files.isDirectory(folder)) {
+            List<Path> own;
+            try (Stream<Path> files = Files.list(folder)) {
+                own = files.filter(f -> f.getFileName().toString().endsWith(".camel.yaml"))
+                        .filter(f -> !core.contains(baseName(f)) && !unused.contains(baseName(f)))
+                        .sorted().toList();
+            }
+            for (Path file : own) {
+                LOG.info("routes of your own: {}", file);
+                patterns.add("file:" + file.toAbsolutePath());
+            }
+        }
+        return patterns;
+    }
+
+    private static String baseName(Path file) {
+        String name = file.getFileName().toString();
+        return name.substring(0, name.length() - ".camel.yaml".length());
+    }
+
+    /**
+     * A dry run plans against what it is given; a pipeline may hold no pool_passwd and no key. What it
+     * then cannot check is said in the report, never guessed.
+     */
+    private PoolPasswdStore dryRunStore(Settings settings) throws IOException {
+        Path poolPasswd = settings.poolPasswd();
+        if (poolPasswd == null || !Files.exists(poolPasswd)) {
+            dryRunNotChecked.add((poolPasswd == null ? "no --pool-passwd given" : poolPasswd + " does not exist")
+                    + ": every declared user counts as added, and entries that this sync does not manage"
+                    + " (which would block a Secret) are unknown");
+            if (poolPasswd == null) {
+                poolPasswd = Files.createTempDirectory("pgpool-user-sync-dry-run").resolve("pool_passwd");
+                poolPasswd.getParent().toFile().deleteOnExit();
+            }
+        }
+        KeySource key = null;
+        if (settings.format() == EntryFormat.AES) {
+            Path keyFile = settings.keyFile();
+            if (keyFile != null && Files.exists(keyFile)) {
+                key = () -> KeyFile.read(keyFile);
+            } else {
+                dryRunKeyKnown = false;
+                dryRunNotChecked.add((keyFile == null ? "no --key-file given" : keyFile + " does not exist")
+                        + ": entries already in pool_passwd are not compared (listed as not compared), and an"
+                        + " entry that lost its ownership record cannot be recognised as ours");
+                byte[] standIn = "pgpool-user-sync dry run: stand-in key".getBytes(StandardCharsets.US_ASCII);
+                key = () -> standIn;
+            }
+        }
+        return PoolPasswdStore.planOnly(poolPasswd, key, settings.format());
+    }
+
+    /** A dry run's plan, once its tick has ended; null before. */
+    public DryRunReport dryRunReport() {
+        TickSummary tick = tickReport.lastSummary();
+        return tick == null ? null : DryRunReport.of(tick, dryRunKeyKnown, dryRunNotChecked);
     }
 
     private static PcpClient pcpClient(Settings settings) throws IOException {
@@ -135,7 +227,12 @@ public final class SyncApplication implements AutoCloseable {
         PcpPasswordFile password = new PcpPasswordFile(settings.pcpPasswordFile());
         password.get(); // a usage error, reported at start; read again at every connection
         return new PcpClient(settings.pcpHost(), settings.pcpPort(), settings.pcpUser(), password,
-                Duration.ofMillis(settings.pcpTimeoutMillis()));
+                settings.pcpTimeout());
+    }
+
+    /** For tests: a bean in Camel's registry before the start (an InterceptStrategy, for one). */
+    void bind(String name, Object bean) {
+        main.bind(name, bean);
     }
 
     public SyncStatus status() {
@@ -155,8 +252,18 @@ public final class SyncApplication implements AutoCloseable {
     /** Starts the timer and the watch, and returns; ticks run in the background. */
     public void start() throws Exception {
         convergence.start();
-        main.start();
+        try {
+            main.start();
+        } catch (Exception e) {
+            throw routeFailure(e);
+        }
         startWatch();
+    }
+
+    /** A route that does not load or start: file, line and reason (RouteFailure); anything else as it is. */
+    private Exception routeFailure(Exception error) {
+        RouteFailure failure = RouteFailure.of(main.getCamelContext(), error);
+        return failure == null ? error : failure;
     }
 
     private void startWatch() {
@@ -197,7 +304,11 @@ public final class SyncApplication implements AutoCloseable {
             }
         });
         convergence.start();
-        main.run();
+        try {
+            main.run();
+        } catch (Exception e) {
+            throw routeFailure(e);
+        }
     }
 
     @Override

@@ -34,6 +34,12 @@ public final class SyncMetrics implements MeterBinder {
         this.watch = watch;
     }
 
+    private void rejected(MeterRegistry registry, RejectReason reason) {
+        Gauge.builder("pgpool_user_sync_secrets_rejected", status, s -> s.rejected(reason))
+                .tag("reason", reason.camelCase())
+                .description("Secrets rejected by the last tick, by reason").register(registry);
+    }
+
     @Override
     public void bindTo(MeterRegistry registry) {
         FunctionCounter.builder("pgpool_user_sync_ticks", status, SyncStatus::ticksOk)
@@ -51,10 +57,9 @@ public final class SyncMetrics implements MeterBinder {
                 s -> s.lastSuccess() == null ? 0 : s.lastSuccess().toEpochMilli() / 1000.0)
                 .description("Unix time of the last successful tick (0: none yet)").register(registry);
         for (RejectReason reason : RejectReason.values()) {
-            Gauge.builder("pgpool_user_sync_secrets_rejected", status, s -> s.rejected(reason))
-                    .tag("reason", reason.camelCase())
-                    .description("Secrets rejected by the last tick, by reason").register(registry);
+            rejected(registry, reason);
         }
+        status.onNewReason(reason -> rejected(registry, reason)); // a policy's own reasons, when first seen
 
         FunctionCounter.builder("pgpool_user_sync_convergence_rounds", convergence, Convergence::roundsTotal)
                 .description("PCP rounds (one connection each) checking pgpool's children").register(registry);

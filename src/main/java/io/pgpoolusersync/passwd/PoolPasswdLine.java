@@ -34,7 +34,7 @@ public record PoolPasswdLine(byte[] raw, String user, String secret) {
         return new PoolPasswdLine(raw, null, null);
     }
 
-    /** pg_enc escapes nothing; pgpool needs {@code \:} and {@code \\} in user names. */
+    /** pg_enc escapes nothing; pgpool needs {@code \:} and {@code \\} in user names and TEXT passwords. */
     public static String escape(String user) {
         return user.replace("\\", "\\\\").replace(":", "\\:");
     }

@@ -10,7 +10,10 @@ import java.util.List;
  */
 public record PgpoolChild(int pid, String started, long sessions, String status) {
 
-    /** pgpool's words for a child waiting in accept() for its next client. */
+    /**
+     * pgpool's words for a child waiting in accept() for its next client; before 4.4 also for a child
+     * authenticating a client it has accepted (4.4 and later say "Connecting" there).
+     */
     public static final String WAITING = "Wait for connection";
 
     private static final int STATUS = 16;
@@ -31,7 +34,10 @@ public record PgpoolChild(int pid, String started, long sessions, String status)
         }
     }
 
-    /** Idle between sessions, with no client: a reload now makes it reopen pool_passwd at its next client. */
+    /**
+     * Between sessions: a reload now makes it reopen pool_passwd at its next client; unless (before 4.4)
+     * it is authenticating one, which PCP does not show.
+     */
     public boolean waiting() {
         return WAITING.equals(status);
     }

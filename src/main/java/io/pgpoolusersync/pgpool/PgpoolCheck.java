@@ -21,7 +21,13 @@ final class PgpoolCheck {
         if (warnings != null) {
             return;
         }
-        Map<String, String> settings = session.settings();
+        Map<String, String> found = warningsFor(session.settings());
+        found.values().forEach(LOG::warn);
+        warnings = Map.copyOf(found);
+    }
+
+    /** What the running configuration says, as warnings by setting; no I/O. */
+    static Map<String, String> warningsFor(Map<String, String> settings) {
         Map<String, String> found = new LinkedHashMap<>();
         String hba = settings.get("enable_pool_hba");
         if (hba != null && !hba.equals("1") && !hba.equalsIgnoreCase("on") && !hba.equalsIgnoreCase("true")) {
@@ -36,8 +42,17 @@ final class PgpoolCheck {
             found.put("pool_passwd", "pgpool runs with pool_passwd = '' (no password file): it does not read the"
                     + " file this sync writes");
         }
-        found.values().forEach(LOG::warn);
-        warnings = Map.copyOf(found);
+        // process_management_mode came with 4.4, and so did the "Connecting" status of a child that
+        // authenticates a client; before it such a child shows "Wait for connection" (src/protocol/child.c).
+        if (!settings.isEmpty() && !settings.containsKey("process_management_mode")) {
+            found.put("authenticating_children", "pgpool is older than 4.4: over PCP a child authenticating a"
+                    + " client looks like one waiting for a client. A client that holds its authentication across"
+                    + " a reload (a slow client, or one stalling on purpose) logs in with the old pool_passwd, and"
+                    + " its child keeps the old file after that session, until the next write's reload finds it"
+                    + " waiting; this sync cannot see it. Upgrade to 4.4 or later; child_max_connections bounds how"
+                    + " many sessions such a child serves");
+        }
+        return found;
     }
 
     Map<String, String> warnings() {

@@ -37,9 +37,22 @@ public record SecretRef(String namespace, String name, String creationTimestamp,
         }
     }
 
-    /** {@code namespace/name}, as kubectl names it. */
+    /**
+     * {@code namespace/name}, as kubectl names it. A manifest's name may hold anything (it is then
+     * rejected as INVALID_NAME): control characters are shown as {@code \\uXXXX}, so a name can never
+     * forge a log line.
+     */
     @Override
     public String toString() {
-        return namespace + "/" + name;
+        return printable(namespace) + "/" + printable(name);
+    }
+
+    private static String printable(String text) {
+        if (text == null || text.chars().noneMatch(Character::isISOControl)) {
+            return text;
+        }
+        StringBuilder out = new StringBuilder();
+        text.chars().forEach(c -> out.append(Character.isISOControl(c) ? String.format("\\u%04X", c) : String.valueOf((char) c)));
+        return out.toString();
     }
 }

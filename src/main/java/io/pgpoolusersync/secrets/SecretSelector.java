@@ -20,6 +20,10 @@ public final class SecretSelector {
     private final Map<String, String> labels;
 
     public SecretSelector(String namespace, String postgresName, String extraLabels) {
+        this(namespace, postgresName, parseLabels(extraLabels));
+    }
+
+    public SecretSelector(String namespace, String postgresName, Map<String, String> extraLabels) {
         if (namespace == null || namespace.isBlank()) {
             throw new IllegalArgumentException("the namespace is required (--namespace or SYNC_NAMESPACE)");
         }
@@ -28,14 +32,14 @@ public final class SecretSelector {
                     "the PostgreSQL name is required (--postgres-name or SYNC_POSTGRES_NAME)");
         }
         this.namespace = namespace;
-        Map<String, String> all = new LinkedHashMap<>(parseLabels(extraLabels));
+        Map<String, String> all = new LinkedHashMap<>(extraLabels);
         all.put(INSTANCE_LABEL, postgresName);
         all.put(NAME_LABEL, NAME_VALUE);
         this.labels = Collections.unmodifiableMap(all);
     }
 
     /** {@code a=b,c=d}: equality only, as camel-kubernetes' label filter takes a map. */
-    static Map<String, String> parseLabels(String text) {
+    public static Map<String, String> parseLabels(String text) {
         Map<String, String> labels = new LinkedHashMap<>();
         if (text == null || text.isBlank()) {
             return labels;

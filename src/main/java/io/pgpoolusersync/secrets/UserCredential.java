@@ -1,7 +1,9 @@
 package io.pgpoolusersync.secrets;
 
-/** A valid user declared by a Secret. Its password never appears in {@link #toString()}. */
-public record UserCredential(String user, String password, SecretRef source) {
+import io.pgpoolusersync.passwd.Password;
+
+/** A valid user declared by a Secret. Its password is a {@link Password}: no route step can read it. */
+public record UserCredential(String user, Password password, SecretRef source) {
 
     @Override
     public String toString() {

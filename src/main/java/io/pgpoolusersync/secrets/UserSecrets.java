@@ -2,19 +2,20 @@ package io.pgpoolusersync.secrets;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.pgpoolusersync.passwd.EntryFormat;
+import io.pgpoolusersync.passwd.Password;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Decodes user Secrets ({@code username} or its alias {@code user}, and {@code password}), validates
- * them and resolves duplicate user names. A bad Secret is rejected with its reason; the others go on.
+ * Decodes user Secrets ({@code username} or its alias {@code user}, and {@code password}) and validates
+ * them. A bad Secret is rejected with its reason; the others go on. Several Secrets may declare one user:
+ * which one gets it depends on the ownership record, so the store decides (store/Ownership).
  */
 public final class UserSecrets {
 
@@ -30,38 +31,44 @@ public final class UserSecrets {
         this.passwordLimitReason = format + " entries hold at most " + maxPasswordBytes + " bytes";
     }
 
-    public DeclaredUsers review(List<Secret> secrets) {
+    /**
+     * Stable for routes: the Secret list of a source (the body camel-kubernetes or the manifest folder
+     * gives) as {@link UserSecret}s, whose values no route step can read. The first step after a list.
+     */
+    public List<UserSecret> read(List<Secret> secrets) {
+        return UserSecret.of(secrets);
+    }
+
+    /**
+     * Stable for routes: the users the Secrets declare, and the rejected Secrets with their reason. Takes
+     * {@link UserSecret}s; fabric8 {@link Secret}s too, for callers outside the routes.
+     */
+    public DeclaredUsers review(List<?> secrets) {
         List<UserCredential> valid = new ArrayList<>();
         List<Rejection> rejections = new ArrayList<>();
-        for (Secret secret : secrets == null ? List.<Secret>of() : secrets) {
+        for (Object item : secrets == null ? List.of() : secrets) {
+            UserSecret secret = item instanceof Secret raw ? UserSecret.of(raw) : (UserSecret) item;
             try {
                 valid.add(decode(secret));
             } catch (Invalid e) {
-                rejections.add(new Rejection(SecretRef.of(secret), e.reason, e.getMessage(), e.user));
+                rejections.add(new Rejection(secret.source(), e.reason, e.getMessage(), e.user));
             }
         }
-        // The oldest Secret keeps a contested user name: adding a Secret never steals an existing user.
-        Map<String, List<UserCredential>> byUser = new LinkedHashMap<>();
-        for (UserCredential credential : valid) {
-            byUser.computeIfAbsent(credential.user(), user -> new ArrayList<>(1)).add(credential);
-        }
-        List<UserCredential> users = new ArrayList<>(byUser.size());
-        for (List<UserCredential> claims : byUser.values()) {
-            if (claims.size() > 1) {
-                claims.sort((a, b) -> SecretRef.SENIORITY.compare(a.source(), b.source()));
-            }
-            UserCredential winner = claims.get(0);
-            users.add(winner);
-            for (UserCredential loser : claims.subList(1, claims.size())) {
-                rejections.add(new Rejection(loser.source(), RejectReason.DUPLICATE_USERNAME,
-                        "user " + loser.user() + " is already declared by the older Secret " + winner.source(),
-                        loser.user()));
-            }
-        }
-        return new DeclaredUsers(users, rejections);
+        return new DeclaredUsers(valid, rejections);
     }
 
-    private UserCredential decode(Secret secret) throws Invalid {
+    private UserCredential decode(UserSecret secret) throws Invalid {
+        // First: the name goes into logs, Events and the ownership record.
+        String badName = KubernetesNames.checkNamespace(secret.source().namespace());
+        if (badName == null) {
+            badName = KubernetesNames.checkSecretName(secret.source().name());
+        }
+        if (badName != null) {
+            throw new Invalid(RejectReason.INVALID_NAME, badName, null);
+        }
+        if (secret.problem() != null) {
+            throw new Invalid(RejectReason.NOT_STRING, secret.problem(), null);
+        }
         String username = text(secret, "username", null);
         String alias = text(secret, "user", null);
         if (username != null && alias != null && !username.equals(alias)) {
@@ -87,25 +94,18 @@ public final class UserSecrets {
             throw new Invalid(RejectReason.PASSWORD_TOO_LONG,
                     "password is " + passwordBytes + " bytes; " + passwordLimitReason, user);
         }
-        return new UserCredential(user, password, SecretRef.of(secret));
+        return new UserCredential(user, Password.of(password), secret.source());
     }
 
     /** The key's value as text: stringData first (as the API server merges it), then base64 data. */
-    private static String text(Secret secret, String key, String user) throws Invalid {
-        Map<String, String> stringData = secret.getStringData();
-        if (stringData != null && stringData.containsKey(key)) {
-            return stringData.get(key) == null ? "" : stringData.get(key);
+    private static String text(UserSecret secret, String key, String user) throws Invalid {
+        if (secret.hasStringData(key)) {
+            return secret.stringData(key) == null ? "" : secret.stringData(key);
         }
-        Map<String, String> data = secret.getData();
-        if (data == null || !data.containsKey(key)) {
+        if (!secret.hasData(key)) {
             return null;
         }
-        byte[] bytes;
-        try {
-            bytes = Base64.getDecoder().decode(data.get(key) == null ? "" : data.get(key));
-        } catch (IllegalArgumentException e) {
-            throw new Invalid(RejectReason.NOT_BASE64, "data." + key + " is not base64", user);
-        }
+        byte[] bytes = base64(secret.data(key) == null ? "" : secret.data(key), key, user);
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
@@ -113,6 +113,37 @@ public final class UserSecrets {
                     .decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             throw new Invalid(RejectReason.NOT_UTF8, key + " is not UTF-8", user);
+        }
+    }
+
+    /**
+     * As the API server decodes {@code data} (Go's base64.StdEncoding): CR and LF are ignored, so a value
+     * folded over lines is fine; padding is required; any other character is an error. The message
+     * names the position, never the character (it may be part of a password).
+     */
+    static byte[] base64(String text, String key, String user) throws Invalid {
+        StringBuilder joined = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\r' || c == '\n') {
+                continue;
+            }
+            boolean alphabet = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                    || c == '+' || c == '/' || c == '=';
+            if (!alphabet) {
+                throw new Invalid(RejectReason.NOT_BASE64, "data." + key
+                        + " is not base64: a character outside the standard alphabet at index " + i, user);
+            }
+            joined.append(c);
+        }
+        if (joined.length() % 4 != 0) {
+            throw new Invalid(RejectReason.NOT_BASE64, "data." + key + " is not base64: " + joined.length()
+                    + " characters, not a multiple of 4 (the API server requires = padding)", user);
+        }
+        try {
+            return Base64.getDecoder().decode(joined.toString());
+        } catch (IllegalArgumentException e) {
+            throw new Invalid(RejectReason.NOT_BASE64, "data." + key + " is not base64: misplaced padding", user);
         }
     }
 
@@ -128,7 +159,7 @@ public final class UserSecrets {
         }
     }
 
-    private static final class Invalid extends Exception {
+    static final class Invalid extends Exception {
         private final RejectReason reason;
         private final String user;
 

@@ -60,4 +60,18 @@ public final class AtomicFile {
             // Some file systems cannot sync a folder; the rename is still atomic.
         }
     }
+
+    /** The root cause of a file error in words: Java's messages are often a bare path. */
+    static String reason(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file or folder";
+        }
+        if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) {
+            return fs.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
 }

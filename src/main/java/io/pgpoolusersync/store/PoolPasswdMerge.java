@@ -10,10 +10,8 @@ import io.pgpoolusersync.secrets.UserCredential;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -28,9 +26,19 @@ public final class PoolPasswdMerge {
 
     public static PoolPasswdChange merge(byte[] currentBytes, ManagedUsers before, DeclaredUsers declared,
             PasswordEncoder encoder) {
+        return merge(currentBytes, before, declared, encoder, false);
+    }
+
+    /**
+     * @param recordLost the ownership record is missing: an unmanaged entry that is byte for byte what
+     *     its Secret would write now is adopted again (same user, password, key and format; every entry
+     *     format is deterministic). Any other unmanaged entry stays unmanaged.
+     */
+    public static PoolPasswdChange merge(byte[] currentBytes, ManagedUsers before, DeclaredUsers declared,
+            PasswordEncoder encoder, boolean recordLost) {
         PoolPasswd current = PoolPasswd.parse(currentBytes);
         List<PoolPasswdLine> lines = new ArrayList<>();
-        Set<String> unmanaged = new HashSet<>();
+        Map<String, Integer> unmanagedLines = new HashMap<>();
         Map<String, PoolPasswdLine> previous = new HashMap<>();
         for (PoolPasswdLine line : current.lines()) {
             if (line.user() != null && before.manages(line.user())) {
@@ -38,23 +46,33 @@ public final class PoolPasswdMerge {
             } else {
                 lines.add(line);
                 if (line.user() != null) {
-                    unmanaged.add(line.user());
+                    unmanagedLines.merge(line.user(), 1, Integer::sum);
                 }
             }
         }
 
+        Ownership.Decided decided = Ownership.decide(before, declared);
         List<Rejection> rejections = new ArrayList<>(declared.rejections());
+        rejections.addAll(decided.rejections());
         Map<String, PoolPasswdLine> entries = new TreeMap<>();
         Map<String, String> owners = new TreeMap<>();
-        for (UserCredential credential : declared.users()) {
+        for (UserCredential credential : decided.users()) {
             String user = credential.user();
-            if (unmanaged.contains(user)) {
-                rejections.add(new Rejection(credential.source(), RejectReason.UNMANAGED_USERNAME,
-                        "pool_passwd already has an entry for user " + user
-                                + " that this sync does not manage; remove it there to hand it over", user));
-                continue;
+            PoolPasswdLine entry = PoolPasswdLine.entry(user, encoder.encode(user, credential.password()));
+            if (unmanagedLines.containsKey(user)) {
+                PoolPasswdLine existing = firstOf(lines, user);
+                if (recordLost && unmanagedLines.get(user) == 1 && Arrays.equals(existing.raw(), entry.raw())) {
+                    lines.remove(existing); // adopted: it moves to our sorted entries, unchanged
+                    previous.put(user, existing);
+                } else {
+                    rejections.add(new Rejection(credential.source(), RejectReason.UNMANAGED_USERNAME,
+                            "pool_passwd already has an entry for user " + user + " that this sync does not manage"
+                                    + (recordLost ? unadoptable(unmanagedLines.get(user)) : "")
+                                    + "; remove it there to hand it over", user));
+                    continue;
+                }
             }
-            entries.put(user, PoolPasswdLine.entry(user, encoder.encode(user, credential.password())));
+            entries.put(user, entry);
             owners.put(user, credential.source().toString());
         }
         // A Secret that turned bad keeps the entry it had: a broken edit must not lock its user out.
@@ -67,25 +85,42 @@ public final class PoolPasswdMerge {
             }
         }
 
-        int added = 0;
-        int updated = 0;
+        List<String> added = new ArrayList<>();
+        List<String> updated = new ArrayList<>();
         int unchanged = 0;
         for (Map.Entry<String, PoolPasswdLine> entry : entries.entrySet()) {
             PoolPasswdLine old = previous.get(entry.getKey());
             if (old == null) {
-                added++;
+                added.add(entry.getKey());
             } else if (Arrays.equals(old.raw(), entry.getValue().raw())) {
                 unchanged++;
             } else {
-                updated++;
+                updated.add(entry.getKey());
             }
         }
-        // Every previous user still present was counted above as updated or unchanged.
-        int removed = previous.size() - updated - unchanged;
+        List<String> removed = new ArrayList<>(new TreeMap<>(previous).keySet());
+        removed.removeAll(entries.keySet());
 
         lines.addAll(entries.values());
         byte[] content = new PoolPasswd(lines).render();
         return new PoolPasswdChange(content, !Arrays.equals(content, currentBytes), before,
                 new ManagedUsers(owners), added, updated, removed, unchanged, rejections);
+    }
+
+    private static PoolPasswdLine firstOf(List<PoolPasswdLine> lines, String user) {
+        for (PoolPasswdLine line : lines) {
+            if (user.equals(line.user())) {
+                return line;
+            }
+        }
+        throw new IllegalStateException("no line for " + user); // counted above
+    }
+
+    private static String unadoptable(int count) {
+        return count > 1
+                ? " (the ownership record is missing, and pool_passwd has " + count + " lines for this user, so"
+                        + " none is adopted)"
+                : " (the ownership record is missing, and the entry is not what this Secret would write: another"
+                        + " password, key or format, so it is not adopted)";
     }
 }

@@ -4,7 +4,10 @@ import io.pgpoolusersync.secrets.RejectReason;
 import io.pgpoolusersync.secrets.Rejection;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -21,31 +24,34 @@ public final class SyncStatus {
     private volatile String lastError;
     private volatile Duration lastDuration = Duration.ZERO;
     private volatile int usersManaged;
-    private volatile Map<RejectReason, Integer> rejected = new EnumMap<>(RejectReason.class);
+    private volatile Map<RejectReason, Integer> rejected = Map.of();
+    private final Set<RejectReason> reasonsSeen = ConcurrentHashMap.newKeySet();
+    private volatile Consumer<RejectReason> newReason = reason -> { };
 
     public void succeeded(TickResult result, Duration duration) {
+        lastError = null;
         counted(result);
-        finished(duration, null, ticksOk);
+        finished(duration, true);
     }
 
     /** A tick that wrote but could not reach pgpool, or failed before writing. */
     public void failed(String error, Duration duration, TickResult result) {
+        lastError = error;
         if (result != null) {
             counted(result);
         }
-        finished(duration, error, ticksFailed);
+        finished(duration, false);
     }
 
-    /** The outcome first, the count last: awaitTicks returns on the count and its caller reads the outcome. */
-    private synchronized void finished(Duration duration, String error, AtomicLong count) {
+    /** Last, so that a one-shot run woken here reads the whole outcome of its tick. */
+    private synchronized void finished(Duration duration, boolean ok) {
         lastTick = Instant.now();
-        if (error == null) {
+        if (ok) {
             lastSuccess = lastTick;
         }
-        lastError = error;
         lastDuration = duration;
         tickNanosTotal.addAndGet(duration.toNanos());
-        count.incrementAndGet();
+        (ok ? ticksOk : ticksFailed).incrementAndGet();
         notifyAll();
     }
 
@@ -61,13 +67,20 @@ public final class SyncStatus {
         rejected = countByReason(result.change().rejections());
     }
 
-    private static Map<RejectReason, Integer> countByReason(List<Rejection> rejections) {
-        Map<RejectReason, Integer> counts = new EnumMap<>(RejectReason.class);
-        for (RejectReason reason : RejectReason.values()) {
-            counts.put(reason, 0);
+    private Map<RejectReason, Integer> countByReason(List<Rejection> rejections) {
+        Map<RejectReason, Integer> counts = new HashMap<>();
+        for (Rejection rejection : rejections) {
+            counts.merge(rejection.reason(), 1, Integer::sum);
+            if (!rejection.reason().builtIn() && reasonsSeen.add(rejection.reason())) {
+                newReason.accept(rejection.reason());
+            }
         }
-        rejections.forEach(r -> counts.merge(r.reason(), 1, Integer::sum));
         return counts;
+    }
+
+    /** Told once of each reason of a route's own (a policy) when first counted: metrics add its label. */
+    public void onNewReason(Consumer<RejectReason> listener) {
+        newReason = listener;
     }
 
     public Instant started() {

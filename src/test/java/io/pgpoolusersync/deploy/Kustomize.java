@@ -80,7 +80,24 @@ final class Kustomize {
         return objects;
     }
 
+    /** Runs a command that prints objects (a Helm post-renderer), with a file as its input; parsed. */
+    static List<Map<String, Object>> render(List<String> command, Path stdin) {
+        String yaml = run(command, projectDir(), stdin);
+        List<Map<String, Object>> objects = new ArrayList<>();
+        for (Object doc : new Yaml(new LoaderOptions()).loadAll(yaml)) {
+            if (doc != null) {
+                objects.add(asMap(doc, "object printed by " + command));
+            }
+        }
+        assertTrue(!objects.isEmpty(), String.join(" ", command) + " printed no object");
+        return objects;
+    }
+
     private static String run(List<String> command, Path workDir) {
+        return run(command, workDir, Paths.get("/dev/null"));
+    }
+
+    private static String run(List<String> command, Path workDir, Path stdin) {
         File stderr;
         try {
             stderr = File.createTempFile("kubectl-", ".stderr");
@@ -91,7 +108,7 @@ final class Kustomize {
         Process process;
         try {
             process = new ProcessBuilder(command).directory(workDir.toFile())
-                    .redirectError(stderr).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectError(stderr).redirectInput(ProcessBuilder.Redirect.from(stdin.toFile()))
                     .start();
         } catch (IOException e) {
             return fail("cannot run `" + String.join(" ", command) + "`: " + e.getMessage()

@@ -121,6 +121,7 @@ class KustomizeRenderTest {
         Map<String, Object> data = map(generated(base, "ConfigMap", SETTINGS_CONFIGMAP), "data");
         assertEquals("aes", data.get("SYNC_FORMAT"));
         assertEquals("10s", data.get("SYNC_PERIOD"));
+        assertEquals("9898", data.get("SYNC_PCP_PORT"));
         assertFalse(data.containsKey("SYNC_POSTGRES_NAME"), "the overlay names the PostgreSQL, not the base");
     }
 
@@ -231,7 +232,7 @@ class KustomizeRenderTest {
         assertEquals(mountPath(sidecar, "pgpool-key"), parent(keyFile));
 
         // Reload: PCP on localhost at the sidecar's port; the pool_hba reopen of pool_passwd.
-        assertEquals(env.get("SYNC_PCP_PORT"), conf.get("pcp_port"), "pcp_port");
+        assertEquals(setting(demo, sidecar, "SYNC_PCP_PORT"), conf.get("pcp_port"), "pcp_port");
         assertTrue(Set.of("localhost", "127.0.0.1", "*").contains(conf.get("pcp_listen_addresses")),
                 "PCP must listen on localhost: " + conf.get("pcp_listen_addresses"));
         assertEquals("on", conf.get("enable_pool_hba"), "pool_hba makes 4.3/4.4 children reopen pool_passwd on reload");
@@ -418,6 +419,27 @@ class KustomizeRenderTest {
         checkRbac(targeting, "fixture");
     }
 
+    /**
+     * kustomize applies a kustomization's components before its own labels and patches: a targeting label
+     * added next to the component arrives too late and the sidecar is silently missing. Labeled in a
+     * nested kustomization (a resource), the workload gets it. docs/DEPLOY.md states the rule.
+     */
+    @Test
+    void targetingLabelMustComeFromAResourceNotFromTheKustomizationWithTheComponent() {
+        List<Map<String, Object>> tooLate = Kustomize.build(project.resolve("src/test/kustomize/ordering/too-late"));
+        Map<String, Object> late = one(tooLate, "Deployment", "pgpool");
+        assertEquals("pgpool", map(map(late, "metadata"), "labels").get("app.kubernetes.io/component"),
+                "the label is there in the output...");
+        assertEquals(List.of("pgpool"), Kustomize.names(maps(podSpec(late), "containers")),
+                "...but it came after the component ran: no sidecar");
+
+        List<Map<String, Object>> fixed = Kustomize.build(project.resolve("src/test/kustomize/ordering/fixed"));
+        Map<String, Object> labeled = one(fixed, "Deployment", "pgpool");
+        assertEquals(List.of(SIDECAR, "pgpool"), Kustomize.names(maps(podSpec(labeled), "containers")),
+                "labeled in a nested kustomization: the component attaches");
+        checkSidecar(fixed, labeled, "fixture-postgres");
+    }
+
     // ---------------------------------------------------------------- checks shared by the renders
 
     private void checkRbac(List<Map<String, Object>> objects, String expectedNamespace) {
@@ -516,7 +538,8 @@ class KustomizeRenderTest {
         assertEquals(name(settings), map(envFrom.get(0), "configMapRef").get("name"),
                 "envFrom the settings ConfigMap (kustomize rewrote its hashed name)");
         assertEquals("localhost", plain.get("SYNC_PCP_HOST"));
-        assertEquals("9898", plain.get("SYNC_PCP_PORT"));
+        assertNull(plain.get("SYNC_PCP_PORT"), "the PCP port comes from the settings ConfigMap, where targets set it");
+        assertEquals("9898", setting(objects, sidecar, "SYNC_PCP_PORT"), "pgpool's default pcp_port");
         Map<String, Object> pcpUser = map(map(envEntry(env, "SYNC_PCP_USER"), "valueFrom"), "secretKeyRef");
         assertEquals(Map.of("name", "pgpool-pcp", "key", "username"), pcpUser, "SYNC_PCP_USER");
 
@@ -591,7 +614,7 @@ class KustomizeRenderTest {
      * token for the pod; one projected volume with what the automatic one holds, mounted in the sidecar
      * alone, where the client the app uses (fabric8) reads token, CA and namespace.
      */
-    private static void checkOnlySidecarHoldsToken(Map<String, Object> pod) {
+    static void checkOnlySidecarHoldsToken(Map<String, Object> pod) {
         assertEquals(Boolean.FALSE, pod.get("automountServiceAccountToken"),
                 "no automatic API token in the pod: pgpool and its init containers must not get one");
         List<String> tokenVolumes = new ArrayList<>();
@@ -661,6 +684,27 @@ class KustomizeRenderTest {
 
     // ---------------------------------------------------------------- small helpers
 
+    /** A setting of the sidecar as the app sees it: its env entry by value, else the envFrom ConfigMap's key. */
+    static String setting(List<Map<String, Object>> objects, Map<String, Object> sidecar, String name) {
+        String plain = plainEnv(sidecar).get(name);
+        if (plain != null) {
+            return plain;
+        }
+        for (Map<String, Object> e : maps(sidecar, "env")) {
+            assertFalse(name.equals(e.get("name")), () -> name + " is set from elsewhere than a value: " + e);
+        }
+        for (Map<String, Object> from : maps(sidecar, "envFrom")) {
+            Map<String, Object> ref = mapOrEmpty(from, "configMapRef");
+            if (ref.get("name") != null) {
+                Object value = mapOrEmpty(one(objects, "ConfigMap", (String) ref.get("name")), "data").get(name);
+                if (value != null) {
+                    return value.toString();
+                }
+            }
+        }
+        return null;
+    }
+
     private static Map<String, Object> envEntry(Map<String, Map<String, Object>> env, String name) {
         Map<String, Object> entry = env.get(name);
         assertNotNull(entry, "env " + name + " is missing among " + env.keySet());
@@ -668,7 +712,7 @@ class KustomizeRenderTest {
     }
 
     /** The env entries given by value. */
-    private static Map<String, String> plainEnv(Map<String, Object> container) {
+    static Map<String, String> plainEnv(Map<String, Object> container) {
         Map<String, String> out = new HashMap<>();
         for (Map<String, Object> e : maps(container, "env")) {
             if (e.get("value") != null) {
@@ -710,13 +754,13 @@ class KustomizeRenderTest {
         return path.substring(0, slash);
     }
 
-    private static String argAfter(List<String> args, String flag) {
+    static String argAfter(List<String> args, String flag) {
         int i = args.indexOf(flag);
         assertTrue(i >= 0 && i + 1 < args.size(), "no " + flag + " in " + args);
         return args.get(i + 1);
     }
 
-    private static Long effectiveUid(Map<String, Object> pod, Map<String, Object> container) {
+    static Long effectiveUid(Map<String, Object> pod, Map<String, Object> container) {
         Object uid = mapOrEmpty(container, "securityContext").get("runAsUser");
         if (uid == null) {
             uid = mapOrEmpty(pod, "securityContext").get("runAsUser");

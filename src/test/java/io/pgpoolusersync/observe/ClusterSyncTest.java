@@ -55,7 +55,7 @@ class ClusterSyncTest {
         int port = freePort();
         Settings settings = Settings.load(Map.of("namespace", "demo", "postgres-name", "ha-postgres",
                 "pool-passwd", dir.resolve("pool_passwd").toString(), "key-file", dir.resolve("key").toString(),
-                "period", "200ms", "routes-dir", Path.of("routes").toAbsolutePath().toString(),
+                "period", "1s", "routes-dir", Path.of("routes").toAbsolutePath().toString(),
                 "management-port", Integer.toString(port)), Map.of());
         try (SyncApplication app = new SyncApplication(settings, client)) {
             app.start();
@@ -87,7 +87,7 @@ class ClusterSyncTest {
         int port = freePort();
         Settings settings = Settings.load(Map.of("namespace", "demo", "postgres-name", "ha-postgres",
                 "pool-passwd", dir.resolve("pool_passwd").toString(), "key-file", dir.resolve("missing-key").toString(),
-                "period", "200ms", "routes-dir", Path.of("routes").toAbsolutePath().toString(),
+                "period", "1s", "routes-dir", Path.of("routes").toAbsolutePath().toString(),
                 "management-port", Integer.toString(port)), Map.of());
         try (SyncApplication app = new SyncApplication(settings, client)) {
             app.start();

@@ -14,8 +14,8 @@ class EncodersTest {
     }
 
     @Test
-    void textIsThePasswordBehindItsPrefix() {
-        assertEquals("TEXTs3cret:with:colons", new TextPasswordEncoder().encode("u", "s3cret:with:colons"));
+    void textIsThePasswordBehindItsPrefixEscapedAsPgpoolReadsIt() {
+        assertEquals("TEXTs3cret\\:with\\\\back", new TextPasswordEncoder().encode("u", "s3cret:with\\back"));
     }
 
     @Test

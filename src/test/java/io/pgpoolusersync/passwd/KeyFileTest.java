@@ -41,8 +41,27 @@ class KeyFileTest {
     }
 
     @Test
-    void emptyFirstLineIsAClearError() {
-        IOException e = assertThrows(IOException.class, () -> read("\nsecret\n"));
-        assertTrue(e.getMessage().contains("is empty"), e.getMessage());
+    void emptyFirstLineIsAnEmptyKeyAsInPgpool() throws IOException {
+        assertArrayEquals(new byte[0], read("\nsecret\n"));
+    }
+
+    @Test
+    void emptyFileIsAClearError() {
+        IOException e = assertThrows(IOException.class, () -> read(""));
+        assertTrue(e.getMessage().contains("holds no key") && e.getMessage().contains("empty"), e.getMessage());
+    }
+
+    @Test
+    void atMost255BytesOfTheFirstLine() throws IOException {
+        String line = "k".repeat(300);
+        assertArrayEquals("k".repeat(255).getBytes(), read(line + "\n"));
+    }
+
+    @Test
+    void endsAtTheFirstNulAndSkipsAChunkThatStartsWithOne() throws IOException {
+        assertArrayEquals("abc".getBytes(), read("abc\0def\n"));
+        assertArrayEquals("xyz".getBytes(), read("\0abc\nxyz\n"));
+        IOException e = assertThrows(IOException.class, () -> read("\0abc\n"));
+        assertTrue(e.getMessage().contains("NUL"), e.getMessage());
     }
 }

@@ -43,6 +43,46 @@ class PgEncDifferentialTest {
         }
     }
 
+    /**
+     * Key files pgpool reads as a C string from a 256-byte fgets: long first lines, NUL bytes, an empty
+     * first line, a first chunk that starts with NUL. Our key must be the one pg_enc uses, byte for byte.
+     */
+    @Test
+    void unusualKeyFilesMatchPgEnc(@TempDir Path dir) throws Exception {
+        boolean present = Files.isExecutable(PG_ENC);
+        if ("true".equals(System.getenv("CI"))) {
+            assertTrue(present, PG_ENC + " is missing: install the Debian package pgpool2 (apt-get install -y pgpool2)");
+        }
+        assumeTrue(present, PG_ENC + " not installed (Debian package pgpool2)");
+
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        java.util.List<byte[]> keys = new java.util.ArrayList<>(java.util.List.of(
+                ("a".repeat(254) + "XYZ\n").getBytes(StandardCharsets.UTF_8),
+                ("b".repeat(255) + "\n").getBytes(StandardCharsets.UTF_8),
+                ("c".repeat(256)).getBytes(StandardCharsets.UTF_8),
+                ("d".repeat(600) + "\nsecond\n").getBytes(StandardCharsets.UTF_8),
+                "abc\0def\n".getBytes(StandardCharsets.UTF_8),
+                "\nsecond line\n".getBytes(StandardCharsets.UTF_8),
+                "\0first\nsecond\n".getBytes(StandardCharsets.UTF_8),
+                ("\0" + "e".repeat(300) + "\n").getBytes(StandardCharsets.UTF_8)));
+        for (int i = 0; i < 12; i++) {
+            byte[] key = randomText(random, 200 + random.nextInt(200)).getBytes(StandardCharsets.UTF_8);
+            if (random.nextBoolean()) {
+                key[random.nextInt(key.length)] = 0;
+            }
+            keys.add(key);
+        }
+        for (int i = 0; i < keys.size(); i++) {
+            Path keyFile = dir.resolve("odd" + i);
+            Files.write(keyFile, keys.get(i));
+            Files.setPosixFilePermissions(keyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            String password = randomText(random, 1 + random.nextInt(20));
+            assertEquals(pgEnc(keyFile, password), new AesPasswordEncoder(KeyFile.read(keyFile)).encode("user", password),
+                    "seed " + seed + ", key " + i);
+        }
+    }
+
     /** Printable ASCII and a few multi-byte characters; no control characters (we reject those). */
     private static String randomText(Random random, int length) {
         String extra = "äöü€漢字ñ";

@@ -1,5 +1,7 @@
 package io.pgpoolusersync.secrets;
 
+import static io.pgpoolusersync.passwd.Passwords.reveal;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,7 +48,7 @@ class ManifestFolderTest {
                 """ + LABELS + """
                 stringData:
                   username: jane
-                  password: 12345
+                  password: "12345"
                 ---
                 kind: ConfigMap
                 metadata:
@@ -76,7 +78,7 @@ class ManifestFolderTest {
 
         DeclaredUsers declared = new UserSecrets(EntryFormat.AES).review(secrets);
         assertEquals(List.of("john", "jane"), declared.users().stream().map(UserCredential::user).toList());
-        assertEquals("12345", declared.users().get(1).password());
+        assertEquals("12345", reveal(declared.users().get(1).password()));
     }
 
     @Test
@@ -84,6 +86,128 @@ class ManifestFolderTest {
         Files.writeString(dir.resolve("bad.yaml"), "kind: Secret\nmetadata: [unclosed\n");
         IOException e = assertThrows(IOException.class, () -> new ManifestFolder(dir, selector).secrets());
         assertTrue(e.getMessage().contains("bad.yaml"), e.getMessage());
+    }
+
+    @Test
+    void itemsOfAListAreReadAsKubectlApplyReadsThem() throws IOException {
+        // What `kubectl get secrets -o yaml` writes.
+        Files.writeString(dir.resolve("list.yaml"), """
+                apiVersion: v1
+                kind: List
+                items:
+                - apiVersion: v1
+                  kind: Secret
+                  metadata:
+                    name: one
+                    namespace: demo
+                """ + LABELS.indent(2) + """
+                  data: {username: am9obg==, password: MTIzNDU=}
+                - apiVersion: v1
+                  kind: Secret
+                  metadata:
+                    name: two
+                """ + LABELS.indent(2) + """
+                  stringData: {username: jane, password: secret}
+                metadata:
+                  resourceVersion: ""
+                """);
+        List<Secret> secrets = new ManifestFolder(dir, selector).secrets();
+        assertEquals(List.of("one", "two"), secrets.stream().map(s -> s.getMetadata().getName()).toList());
+    }
+
+    @Test
+    void aDocumentWithoutKindIsAnErrorNamingFileDocumentAndLine() throws IOException {
+        Files.writeString(dir.resolve("a.yaml"), """
+                kind: Secret
+                metadata: {name: fine}
+                ---
+                apiVersion: v1
+                metadata: {name: kindless}
+                """);
+        IOException e = assertThrows(IOException.class, () -> new ManifestFolder(dir, selector).secrets());
+        assertTrue(e.getMessage().contains("a.yaml") && e.getMessage().contains("document 2")
+                && e.getMessage().contains("line 4") && e.getMessage().contains("no kind"), e.getMessage());
+
+        Files.writeString(dir.resolve("a.yaml"), "just text\n");
+        e = assertThrows(IOException.class, () -> new ManifestFolder(dir, selector).secrets());
+        assertTrue(e.getMessage().contains("document 1") && e.getMessage().contains("not a mapping"), e.getMessage());
+    }
+
+    @Test
+    void valuesAreTheirExactTextOrTheSecretIsRejected() throws IOException {
+        StringBuilder yaml = new StringBuilder();
+        String[][] cases = {
+                {"quoted-octal", "\"0777\""}, {"plain-text", "s3cret"}, {"plain-date-quoted", "'2001-12-14'"},
+                {"octal", "0777"}, {"bool", "yes"}, {"float", "1.10"}, {"hex", "0x1F"}, {"date", "2001-12-14"},
+                {"yaml12-int", "09"}, {"number", "12345"}, {"empty", ""}, {"list", "[a, b]"},
+        };
+        for (String[] c : cases) {
+            yaml.append("kind: Secret\nmetadata:\n  name: ").append(c[0]).append('\n').append(LABELS)
+                    .append("stringData:\n  username: u-").append(c[0]).append("\n  password: ").append(c[1])
+                    .append("\n---\n");
+        }
+        Files.writeString(dir.resolve("scalars.yaml"), yaml);
+        DeclaredUsers declared = new UserSecrets(EntryFormat.AES).review(new ManifestFolder(dir, selector).secrets());
+        assertEquals(List.of("0777", "s3cret", "2001-12-14"),
+                declared.users().stream().map(u -> reveal(u.password())).toList());
+        assertEquals(List.of("octal", "bool", "float", "hex", "date", "yaml12-int", "number", "empty", "list"),
+                declared.rejections().stream().map(r -> r.source().name()).toList());
+        for (Rejection r : declared.rejections()) {
+            assertEquals(RejectReason.NOT_STRING, r.reason(), r.toString());
+            assertTrue(r.detail().contains("stringData.password") && r.detail().contains("line"), r.detail());
+        }
+    }
+
+    @Test
+    void creationTimestampIsItsTextWhateverTheTimeZone() throws IOException {
+        Files.writeString(dir.resolve("a.yaml"), "kind: Secret\nmetadata:\n  name: a\n"
+                + "  creationTimestamp: 2026-01-02 03:04:05+02:00\n" + LABELS);
+        assertEquals("2026-01-02 03:04:05+02:00",
+                new ManifestFolder(dir, selector).secrets().get(0).getMetadata().getCreationTimestamp());
+    }
+
+    @Test
+    void base64IsDecodedAsTheApiServerDoes() throws IOException {
+        Files.writeString(dir.resolve("a.yaml"), """
+                kind: Secret
+                metadata:
+                  name: folded
+                """ + LABELS + """
+                data:
+                  username: |-
+                    am9o
+                    bg==
+                  password: |
+                    MTIz
+                    NDU=
+                ---
+                kind: Secret
+                metadata:
+                  name: unpadded
+                """ + LABELS + """
+                data:
+                  username: am9obg
+                  password: MTIzNDU=
+                """);
+        DeclaredUsers declared = new UserSecrets(EntryFormat.AES).review(new ManifestFolder(dir, selector).secrets());
+        assertEquals(List.of("john"), declared.users().stream().map(UserCredential::user).toList());
+        assertEquals("12345", reveal(declared.users().get(0).password()));
+        assertEquals(RejectReason.NOT_BASE64, declared.rejections().get(0).reason());
+        assertTrue(declared.rejections().get(0).detail().contains("multiple of 4"), declared.rejections().get(0).detail());
+    }
+
+    @Test
+    void yamlAndCharsetErrorsNameFileAndLine() throws IOException {
+        Files.writeString(dir.resolve("bad.yaml"), "kind: Secret\nmetadata:\n  name: [unclosed\n");
+        IOException e = assertThrows(IOException.class, () -> new ManifestFolder(dir, selector).secrets());
+        assertTrue(e.getMessage().contains("bad.yaml") && e.getMessage().contains("line 4"), e.getMessage());
+
+        Files.delete(dir.resolve("bad.yaml"));
+        Files.write(dir.resolve("latin1.yaml"), "kind: Secret\nmetadata:\n  name: caf\u00e9\n"
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        e = assertThrows(IOException.class, () -> new ManifestFolder(dir, selector).secrets());
+        assertTrue(e.getMessage().contains("latin1.yaml") && e.getMessage().contains("not UTF-8")
+                && e.getMessage().contains("line 3"), e.getMessage());
     }
 
     @Test
