@@ -172,7 +172,12 @@ public final class Bench {
                 if (app.firstTickNanos() == 0) {
                     throw new IllegalStateException("no successful tick after the sidecar's start; see its log");
                 }
-                Thread.sleep(3000); // the first write's convergence rounds
+                // The informer's initial list says "changed" once per Secret: ticks until those are done.
+                int ticks = app.ticks();
+                long t0 = System.nanoTime();
+                app.awaitQuiet(3000, 120_000);
+                line("- after the first tick: %d more ticks in %.1f s before 3 s without one", app.ticks() - ticks,
+                        (System.nanoTime() - t0) / 1e9 - 3);
                 latency(size, run, api, app, poolPasswd, real ? pgpool : null);
                 burst(size, run, api, app, poolPasswd);
                 rest(size, run, api, app, () -> real ? proxy.connections() : fake.connections());

@@ -31,6 +31,7 @@ final class Sidecar implements AutoCloseable {
     private final AtomicInteger ticks = new AtomicInteger();
     private final List<Converged> converged = new ArrayList<>();
     private volatile long firstTickNanos;
+    private volatile long lastTickNanos;
 
     private Sidecar(Process process, Path log) throws IOException {
         this.process = process;
@@ -45,6 +46,7 @@ final class Sidecar implements AutoCloseable {
                         firstTickNanos = now;
                     }
                     if (line.contains("TickReport - tick")) {
+                        lastTickNanos = now;
                         ticks.incrementAndGet();
                     }
                     int at = line.indexOf("pgpool converged: every child uses pool_passwd as of ");
@@ -86,6 +88,14 @@ final class Sidecar implements AutoCloseable {
 
     int ticks() {
         return ticks.get();
+    }
+
+    /** Waits until no tick has ended for {@code quietMillis}, at most {@code timeoutMillis}. */
+    void awaitQuiet(long quietMillis, long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+        while (System.nanoTime() < deadline && System.nanoTime() - lastTickNanos < quietMillis * 1_000_000) {
+            Thread.sleep(50);
+        }
     }
 
     /** Nanoseconds from start to the first successful tick's line; 0 while there is none. */
