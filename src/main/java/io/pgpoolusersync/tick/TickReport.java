@@ -80,7 +80,7 @@ public final class TickReport {
      */
     public TickSummary failed(Exchange exchange) {
         Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        String message = error == null ? "unknown error" : describe(error);
+        String message = error == null ? "unknown error" : ErrorText.of(error);
         LOG.warn("tick failed, pool_passwd left as it was: {}", message);
         lastSummary = TickSummary.failed(message);
         status.failed(message, elapsed(exchange), null);
@@ -110,10 +110,5 @@ public final class TickReport {
 
     private static Duration elapsed(Exchange exchange) {
         return Duration.ofMillis(Math.max(0, System.currentTimeMillis() - exchange.getClock().getCreated()));
-    }
-
-    private static String describe(Throwable error) {
-        String message = error.getMessage();
-        return message == null || message.isBlank() ? error.getClass().getSimpleName() : message;
     }
 }
