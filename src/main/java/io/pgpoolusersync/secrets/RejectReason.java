@@ -1,6 +1,9 @@
 package io.pgpoolusersync.secrets;
 
-/** Why a Secret does not become a pgpool user. pgpool validates nothing, so we do. */
+/**
+ * Why a Secret does not become a pgpool user. pgpool validates nothing, so we do. The name is the one
+ * spelling everywhere: log, metric label, Event reason, README.
+ */
 public enum RejectReason {
     MISSING_USERNAME,
     AMBIGUOUS_USERNAME,
@@ -11,14 +14,5 @@ public enum RejectReason {
     USERNAME_TOO_LONG,
     PASSWORD_TOO_LONG,
     DUPLICATE_USERNAME,
-    UNMANAGED_USERNAME;
-
-    /** The Prometheus/event form: {@code PASSWORD_TOO_LONG} -> {@code PasswordTooLong}. */
-    public String camelCase() {
-        StringBuilder out = new StringBuilder();
-        for (String word : name().split("_")) {
-            out.append(word.charAt(0)).append(word.substring(1).toLowerCase(java.util.Locale.ROOT));
-        }
-        return out.toString();
-    }
+    UNMANAGED_USERNAME
 }
