@@ -41,7 +41,7 @@ import org.apache.camel.util.TimeUtils;
 public record Settings(String namespace, String postgresName, Map<String, String> extraLabels, Path poolPasswd,
         Path keyFile, EntryFormat format, Duration period, String pcpHost, int pcpPort, String pcpUser,
         Path pcpPasswordFile, Duration pcpTimeout, Duration convergeInterval, Duration convergeWarnAfter,
-        boolean watch, Path manifests, Path routesDir, int managementPort, boolean once,
+        boolean watch, Path manifests, Path routesDir, int managementPort, Duration heartbeat, boolean once,
         Map<String, String> properties) {
 
     /** One setting as application.properties declares it. */
@@ -124,10 +124,11 @@ public record Settings(String namespace, String postgresName, Map<String, String
         boolean watch = v.bool("watch");
         Path routesDir = v.path("routes-dir", true);
         int managementPort = v.port("management-port", 0);
+        Duration heartbeat = v.duration("heartbeat", Duration.ofSeconds(1));
         boolean once = v.bool("once");
         return new Settings(namespace, postgresName, extraLabels, poolPasswd, keyFile, format, period, pcpHost,
                 pcpPort, pcpUser, pcpPasswordFile, pcpTimeout, convergeInterval, convergeWarnAfter, watch,
-                manifests, routesDir, once ? 0 : managementPort, once, v.properties());
+                manifests, routesDir, once ? 0 : managementPort, heartbeat, once, v.properties());
     }
 
     private static Declared find(String key) {

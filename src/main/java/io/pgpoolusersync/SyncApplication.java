@@ -94,7 +94,7 @@ public final class SyncApplication implements AutoCloseable {
         }
         pgpoolKey = settings.keyFile() == null ? null : new PgpoolKey(settings.keyFile(), pcp, restartNeeded);
         main.bind("poolPasswdStore", new PoolPasswdStore(settings.poolPasswd(), pgpoolKey, settings.format()));
-        main.bind("tickReport", new TickReport(status, convergence, events));
+        main.bind("tickReport", new TickReport(status, convergence, events, settings.heartbeat()));
         observe(settings);
 
         main.configure().withRoutesIncludePattern(routes(settings.routesDir(), "tick")
