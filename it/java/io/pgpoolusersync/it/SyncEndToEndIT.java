@@ -347,7 +347,7 @@ class SyncEndToEndIT extends UserLifecycleScenarios {
         Map<String, String> events = new TreeMap<>();
         events(NAMESPACE).forEach(e -> events.put(e.getInvolvedObject().getName(), e.getReason()));
         Map<String, String> expectedEvents = new TreeMap<>();
-        expected.forEach((name, reason) -> expectedEvents.put(name, reason.camelCase()));
+        expected.forEach((name, reason) -> expectedEvents.put(name, reason.name()));
         assertEquals(expectedEvents, events, "a Warning Event on each bad Secret, naming the reason");
         for (String name : expected.keySet()) {
             assertTrue(logs.text().contains("Secret demo/" + name + " rejected (" + expected.get(name) + ")"),

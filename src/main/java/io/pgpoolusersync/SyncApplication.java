@@ -1,7 +1,9 @@
 package io.pgpoolusersync;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.pgpoolusersync.cluster.ApiClients;
+import io.pgpoolusersync.cluster.RetryAfter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgpoolusersync.observe.RejectionEvents;
@@ -55,6 +57,8 @@ public final class SyncApplication implements AutoCloseable {
     private final Main main = new Main();
     private final SyncStatus status = new SyncStatus();
     private final KubernetesClient ownedClient;
+    private KubernetesClient eventsClient;
+    private RejectionEvents rejectionEvents;
     private final Convergence convergence;
     private final PgpoolKey pgpoolKey;
     private final boolean once;
@@ -88,14 +92,19 @@ public final class SyncApplication implements AutoCloseable {
             restartNeeded = message -> { };
         } else {
             source = "cluster";
-            ownedClient = kubernetesClient == null ? new KubernetesClientBuilder().build() : null;
-            KubernetesClient client = kubernetesClient == null ? ownedClient : kubernetesClient;
-            main.bind("kubernetesClient", client);
-            events = new RejectionEvents(client);
+            // Our own clients, configured for the sync (ApiClients), also when a test hands us one.
+            Config base = kubernetesClient == null ? ApiClients.discovered() : kubernetesClient.getConfiguration();
+            RetryAfter retryAfter = new RetryAfter();
+            ownedClient = ApiClients.forSecrets(base, retryAfter);
+            eventsClient = ApiClients.forEvents(base);
+            main.bind("kubernetesClient", ownedClient);
+            main.bind("retryAfter", retryAfter);
+            rejectionEvents = new RejectionEvents(eventsClient);
+            events = rejectionEvents;
             if (settings.watch() && !settings.once()) {
-                watch = new SecretWatch(client, selector, this::secretChanged);
+                watch = new SecretWatch(ownedClient, selector, this::secretChanged);
             }
-            podEvents = new PodEvents(client, settings.namespace());
+            podEvents = new PodEvents(eventsClient, settings.namespace());
             restartNeeded = message -> podEvents.warn("PgpoolRestartNeeded", message);
         }
         if (settings.dryRun()) {
@@ -108,7 +117,7 @@ public final class SyncApplication implements AutoCloseable {
             main.bind("pgpoolStartGuard", new PgpoolStartGuard(pcp, settings.keyFile() == null
                     ? List.of(settings.poolPasswd()) : List.of(settings.poolPasswd(), settings.keyFile())));
         }
-        tickReport = new TickReport(status, convergence, events, settings.dryRun());
+        tickReport = new TickReport(status, convergence, events, settings.heartbeat(), settings.dryRun());
         main.bind("tickReport", tickReport);
         observe(settings);
 
@@ -129,7 +138,7 @@ public final class SyncApplication implements AutoCloseable {
             return;
         }
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        new SyncMetrics(status, convergence, pgpoolKey, watch).bindTo(metrics);
+        new SyncMetrics(status, convergence, pgpoolKey, watch, rejectionEvents).bindTo(metrics);
         main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, metrics);
         main.addOverrideProperty("camel.management.enabled", "true");
         main.addOverrideProperty("camel.management.host", "0.0.0.0");
@@ -320,6 +329,12 @@ public final class SyncApplication implements AutoCloseable {
         convergence.close();
         if (podEvents != null) {
             podEvents.close();
+        }
+        if (rejectionEvents != null) {
+            rejectionEvents.close();
+        }
+        if (eventsClient != null) {
+            eventsClient.close();
         }
         if (ownedClient != null) {
             ownedClient.close();

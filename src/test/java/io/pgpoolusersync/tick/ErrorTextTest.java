@@ -24,7 +24,7 @@ class ErrorTextTest {
         SyncStatus status = new SyncStatus();
         Exchange exchange = new DefaultExchange(new DefaultCamelContext());
         exchange.setProperty(Exchange.EXCEPTION_CAUGHT, error);
-        new TickReport(status, null, rejection -> { }).failed(exchange);
+        new TickReport(status, null, rejection -> { }, java.time.Duration.ofMinutes(10)).failed(exchange);
         return status.lastError();
     }
 
