@@ -56,6 +56,8 @@ public final class Bench {
     private final Random random = new Random(11);
     private final StringBuilder report = new StringBuilder();
     private final StringBuilder samples = new StringBuilder("size\trun\tkind\tvalue\tload1\n");
+    /** When each change was sent, to read beside the sidecar's log. */
+    private final StringBuilder changeLog = new StringBuilder("sent\tsize\tkind\tuser\tseconds\n");
     /** Every sample by size and kind, over all runs, for the summary. */
     private final Map<String, List<Double>> pooled = new java.util.TreeMap<>();
 
@@ -71,6 +73,8 @@ public final class Bench {
 
     public static void main(String[] args) throws Exception {
         MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
+        // The mock's own client, busy during a burst on a loaded machine: vert.x's stack traces are noise here.
+        System.setProperty("org.slf4j.simpleLogger.log.io.vertx.core.impl.BlockedThreadChecker", "off");
         Map<String, String> a = new LinkedHashMap<>();
         for (int i = 0; i + 1 < args.length; i += 2) {
             a.put(args[i], args[i + 1]);
@@ -100,6 +104,7 @@ public final class Bench {
         } finally {
             Files.writeString(out.resolve("results.md"), bench.report, UTF_8);
             Files.writeString(out.resolve("samples.tsv"), bench.samples, UTF_8);
+            Files.writeString(out.resolve("changes.tsv"), bench.changeLog, UTF_8);
         }
         System.exit(0); // the mock server's threads are not daemons
     }
@@ -167,7 +172,12 @@ public final class Bench {
                 if (app.firstTickNanos() == 0) {
                     throw new IllegalStateException("no successful tick after the sidecar's start; see its log");
                 }
-                Thread.sleep(3000); // the first write's convergence rounds
+                // The informer's initial list says "changed" once per Secret: ticks until those are done.
+                int ticks = app.ticks();
+                long t0 = System.nanoTime();
+                app.awaitQuiet(3000, 120_000);
+                line("- after the first tick: %d more ticks in %.1f s before 3 s without one", app.ticks() - ticks,
+                        (System.nanoTime() - t0) / 1e9 - 3);
                 latency(size, run, api, app, poolPasswd, real ? pgpool : null);
                 burst(size, run, api, app, poolPasswd);
                 rest(size, run, api, app, () -> real ? proxy.connections() : fake.connections());
@@ -183,6 +193,10 @@ public final class Bench {
         Map<String, List<Double>> byKind = new LinkedHashMap<>();
         List<Double> all = new ArrayList<>();
         String load = load1();
+        int lists = api.secretLists();
+        int watches = api.watchRequests();
+        int ticks = app.ticks();
+        long started = System.nanoTime();
         for (int k = 0; k < cycles; k++) {
             String user = "bench_user_" + run + "_" + k;
             String[] passwords = {"first-" + k + "-" + random.nextInt(1_000_000), "second-" + k + "-" + random.nextInt(1_000_000)};
@@ -207,6 +221,8 @@ public final class Bench {
                     throw new IllegalStateException(kind + " " + user + ": no convergence within 30 s");
                 }
                 double seconds = (c.arrivedNanos() - t0) / 1e9;
+                changeLog.append(since).append('\t').append(size).append('\t').append(kind).append('\t').append(user)
+                        .append('\t').append(String.format("%.3f", seconds)).append('\n');
                 byKind.computeIfAbsent(kind, x -> new ArrayList<>()).add(seconds);
                 all.add(seconds);
                 sample(size, run, "latency-" + kind, seconds, load1());
@@ -214,6 +230,10 @@ public final class Bench {
                 check(kind, user, password, passwords[0], poolPasswd, pgpool);
             }
         }
+        int changes = all.size();
+        line("%n- during the %d changes (%.0f s): %d ticks, %d Secret lists, %d watch requests", changes,
+                (System.nanoTime() - started) / 1e9, app.ticks() - ticks, api.secretLists() - lists,
+                api.watchRequests() - watches);
         line("%n| %,d users, run %d | changes | p50 s | p95 s | p99 s | max s |", size, run);
         line("|---|---:|---:|---:|---:|---:|");
         byKind.put("all", all);

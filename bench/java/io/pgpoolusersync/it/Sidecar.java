@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 
 /**
  * The shaded jar in its own JVM, as the sidecar runs it: what the benchmark measures. Its log goes to a
@@ -32,6 +31,7 @@ final class Sidecar implements AutoCloseable {
     private final AtomicInteger ticks = new AtomicInteger();
     private final List<Converged> converged = new ArrayList<>();
     private volatile long firstTickNanos;
+    private volatile long lastTickNanos;
 
     private Sidecar(Process process, Path log) throws IOException {
         this.process = process;
@@ -46,6 +46,7 @@ final class Sidecar implements AutoCloseable {
                         firstTickNanos = now;
                     }
                     if (line.contains("TickReport - tick")) {
+                        lastTickNanos = now;
                         ticks.incrementAndGet();
                     }
                     int at = line.indexOf("pgpool converged: every child uses pool_passwd as of ");
@@ -89,6 +90,14 @@ final class Sidecar implements AutoCloseable {
         return ticks.get();
     }
 
+    /** Waits until no tick has ended for {@code quietMillis}, at most {@code timeoutMillis}. */
+    void awaitQuiet(long quietMillis, long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+        while (System.nanoTime() < deadline && System.nanoTime() - lastTickNanos < quietMillis * 1_000_000) {
+            Thread.sleep(50);
+        }
+    }
+
     /** Nanoseconds from start to the first successful tick's line; 0 while there is none. */
     long firstTickNanos() {
         long t = firstTickNanos;
@@ -120,21 +129,18 @@ final class Sidecar implements AutoCloseable {
         }
     }
 
-    /** CPU time of every thread of the process, in nanoseconds (schedstat: finer than the JVM's 10 ms ticks). */
+    /**
+     * CPU time of the process, every thread including those that ended, in nanoseconds: utime + stime of
+     * /proc/PID/stat, counted in clock ticks (10 ms), fine enough over a window of whole periods.
+     */
     long cpuNanos() {
-        long sum = 0;
-        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
-            for (Path task : tasks.toList()) {
-                try {
-                    sum += Long.parseLong(Files.readString(task.resolve("schedstat")).split(" ")[0]);
-                } catch (IOException e) {
-                    // a thread that just ended
-                }
-            }
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return sum;
     }
 
     /** A field of /proc/PID/status in MiB, e.g. VmRSS or VmHWM. */
