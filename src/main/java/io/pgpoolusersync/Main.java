@@ -15,7 +15,7 @@ public final class Main {
             usage: java -jar pgpool-user-sync.jar [--once] [--manifests DIR] --namespace NS --postgres-name NAME
                      --pool-passwd FILE --key-file FILE [--format aes|md5|text] [--period 10s]
                      [--pcp-host H --pcp-port P --pcp-user U --pcp-password-file F]
-                     [--extra-labels k=v,...] [--routes-dir DIR] [--pcp-timeout 5s] [--converge-interval 250ms]
+                     [--extra-labels k=v,...] [--routes-dir DIR] [--extensions-dir DIR] [--pcp-timeout 5s] [--converge-interval 250ms]
                      [--converge-warn-after 30s] [--watch=false]
                      [--management-port 9876]
             Every flag can also be set by an environment variable: --pool-passwd -> SYNC_POOL_PASSWD.

@@ -21,7 +21,7 @@ public record Settings(Map<String, String> values) {
     /** Every key we read; a flag is the key without {@code sync.}. */
     public static final List<String> KEYS = List.of("namespace", "postgres-name", "extra-labels", "pool-passwd",
             "key-file", "format", "period", "pcp-host", "pcp-port", "pcp-user", "pcp-password-file",
-            "pcp-timeout", "converge-interval", "converge-warn-after", "watch", "manifests", "routes-dir", "management-port", "once");
+            "pcp-timeout", "converge-interval", "converge-warn-after", "watch", "manifests", "routes-dir", "extensions-dir", "management-port", "once");
 
     public Settings {
         values = Map.copyOf(values);
@@ -170,6 +170,11 @@ public record Settings(Map<String, String> values) {
 
     public Path routesDir() {
         return Path.of(get("routes-dir"));
+    }
+
+    /** Jars that join the classpath of the routes (components of one's own choice); absent: none. */
+    public Path extensionsDir() {
+        return Path.of(get("extensions-dir"));
     }
 
     public boolean once() {
