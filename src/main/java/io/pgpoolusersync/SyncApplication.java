@@ -33,6 +33,8 @@ import io.pgpoolusersync.passwd.KeyFile;
 import io.pgpoolusersync.passwd.KeySource;
 import java.nio.charset.StandardCharsets;
 import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -121,12 +123,42 @@ public final class SyncApplication implements AutoCloseable {
         main.bind("tickReport", tickReport);
         observe(settings);
 
+        extensions(settings.extensionsDir());
         main.configure().withRoutesIncludePattern(String.join(",",
                 routes(settings.routesDir(), source, watch != null)));
         // The routes read the checked values ({{sync.period}}, in ms), not the raw text again.
         settings.properties().forEach(main::addOverrideProperty);
         main.addOverrideProperty("sync.repeat-count", settings.once() ? "1" : "0");
         this.once = settings.once();
+    }
+
+    /**
+     * The jars of the extensions folder join the classpath of the routes: Camel finds components,
+     * languages, data formats and bean classes through the context's application class loader.
+     */
+    private void extensions(Path folder) throws IOException {
+        if (!Files.isDirectory(folder)) {
+            return;
+        }
+        List<Path> jars;
+        try (Stream<Path> files = Files.list(folder)) {
+            jars = files.filter(f -> f.getFileName().toString().endsWith(".jar")).sorted().toList();
+        }
+        if (jars.isEmpty()) {
+            return;
+        }
+        URL[] urls = new URL[jars.size()];
+        for (int i = 0; i < urls.length; i++) {
+            urls[i] = jars.get(i).toUri().toURL();
+        }
+        LOG.info("extensions: {}", jars);
+        ClassLoader loader = new URLClassLoader("extensions", urls, SyncApplication.class.getClassLoader());
+        main.addMainListener(new MainListenerSupport() {
+            @Override
+            public void beforeConfigure(BaseMainSupport configured) {
+                configured.getCamelContext().setApplicationContextClassLoader(loader);
+            }
+        });
     }
 
     /** Health checks and metrics on Camel's management port (platform-http-main, micrometer-prometheus). */
