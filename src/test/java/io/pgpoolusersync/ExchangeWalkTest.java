@@ -135,7 +135,7 @@ class ExchangeWalkTest {
             System.setProperty("webhook.url", receiver.url());
             Map<String, String> flags = new HashMap<>(Map.of("namespace", "demo", "postgres-name", "ha-postgres",
                     "pool-passwd", dir.resolve("pool_passwd").toString(), "key-file", dir.resolve("key").toString(),
-                    "period", "200ms", "routes-dir", routes.toString(), "watch", "false", "management-port", "0"));
+                    "period", "1s", "routes-dir", routes.toString(), "watch", "false", "management-port", "0"));
             if (manifests) {
                 flags.put("manifests", folder.toString());
             }
