@@ -138,6 +138,7 @@ public final class SyncApplication implements AutoCloseable {
      */
     private void extensions(Path folder) throws IOException {
         if (!Files.isDirectory(folder)) {
+            LOG.debug("no extensions folder {}", folder);
             return;
         }
         List<Path> jars;

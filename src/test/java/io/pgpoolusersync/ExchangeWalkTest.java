@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.lang.reflect.Array;
@@ -61,23 +60,63 @@ class ExchangeWalkTest {
 
     @Test
     void noStepOfARealTickSeesAPasswordOrAnEntry() throws Exception {
-        assertEquals(List.of(), leaks(false));
+        assertEquals(List.of(), leaks(false, false));
+    }
+
+    /** The same with Secret manifests (stringData: the passwords as plain text in the files). */
+    @Test
+    void noStepOfARealTickOnManifestsSeesAPasswordOrAnEntry() throws Exception {
+        assertEquals(List.of(), leaks(false, true));
     }
 
     /** The walk can fail: without the read step right after the producer, the raw Secrets show. */
     @Test
     void theWalkSeesPasswordsWhenTheSecretsAreNotReadAtOnce() throws Exception {
-        List<String> leaks = leaks(true);
+        List<String> leaks = leaks(true, false);
         String base64 = java.util.Base64.getEncoder().encodeToString("Pw-john-4711".getBytes(StandardCharsets.UTF_8));
         assertTrue(leaks.stream().anyMatch(l -> l.contains(base64)), String.join("\n", leaks));
     }
 
-    private List<String> leaks(boolean withoutRead) throws Exception {
+    private List<String> leaks(boolean withoutRead, boolean manifests) throws Exception {
         List<String> passwords = List.of("Pw-john-4711", "Pw-jane-0815", "Pw-admin-1234", "Bad-pw\u0001x", "Pw-changed-999");
-        create(user("john-secret", "john", passwords.get(0)));
-        create(user("jane-secret", "jane", passwords.get(1)));
-        create(user("admin-copy", "postgres_admin", passwords.get(2))); // rejected by the policy
-        create(user("bad", "bob", passwords.get(3)));                   // rejected: control character
+        Path folder = Files.createDirectories(dir.resolve("manifests"));
+        Source source = manifests ? new Source() {
+            @Override
+            public void put(String name, String user, String password) throws Exception {
+                Files.writeString(folder.resolve(name + ".yaml"), """
+                        apiVersion: v1
+                        kind: Secret
+                        metadata:
+                          name: %s
+                          namespace: demo
+                          labels:
+                            app.kubernetes.io/instance: ha-postgres
+                            app.kubernetes.io/name: postgreses.kubedb.com
+                        stringData:
+                          username: "%s"
+                          password: "%s"
+                        """.formatted(name, user, password.replace("\u0001", "\\u0001")));
+            }
+
+            @Override
+            public void delete(String name) throws Exception {
+                Files.delete(folder.resolve(name + ".yaml"));
+            }
+        } : new Source() {
+            @Override
+            public void put(String name, String user, String password) {
+                client.secrets().inNamespace("demo").resource(user(name, user, password)).createOr(r -> r.update());
+            }
+
+            @Override
+            public void delete(String name) {
+                client.secrets().inNamespace("demo").withName(name).delete();
+            }
+        };
+        source.put("john-secret", "john", passwords.get(0));
+        source.put("jane-secret", "jane", passwords.get(1));
+        source.put("admin-copy", "postgres_admin", passwords.get(2)); // rejected by the policy
+        source.put("bad", "bob", passwords.get(3));                   // rejected: control character
         String unmanaged = "postgres:AES3Bis9TLTuWm1o0k6K3mZ28MldZHTARDZnbg5n0uwF8M=";
         Files.writeString(dir.resolve("pool_passwd"), unmanaged + "\n");
         Files.writeString(dir.resolve("key"), "pgpool secret key\n");
@@ -94,18 +133,21 @@ class ExchangeWalkTest {
         Walk walk = new Walk();
         try (WebhookReceiver receiver = new WebhookReceiver(WebhookReceiver.Mode.OK)) {
             System.setProperty("webhook.url", receiver.url());
-            Settings settings = Settings.load(Map.of("namespace", "demo", "postgres-name", "ha-postgres",
+            Map<String, String> flags = new HashMap<>(Map.of("namespace", "demo", "postgres-name", "ha-postgres",
                     "pool-passwd", dir.resolve("pool_passwd").toString(), "key-file", dir.resolve("key").toString(),
-                    "period", "1s", "routes-dir", routes.toString(), "watch", "false", "management-port", "0"),
-                    Map.of());
-            try (SyncApplication app = new SyncApplication(settings, client)) {
+                    "period", "1s", "routes-dir", routes.toString(), "watch", "false", "management-port", "0"));
+            if (manifests) {
+                flags.put("manifests", folder.toString());
+            }
+            Settings settings = Settings.load(flags, Map.of());
+            try (SyncApplication app = new SyncApplication(settings, manifests ? null : client)) {
                 app.bind("exchangeWalk", walk);
                 app.start();
                 await().atMost(Duration.ofSeconds(30)).until(() -> receiver.bodies().size() >= 1);
                 // An update and a removal too, so that every kind of change passes every step.
-                client.secrets().inNamespace("demo").withName("jane-secret").delete();
-                create(user("john-secret-2", "john", passwords.get(4))); // a duplicate: rejected
-                client.secrets().inNamespace("demo").withName("john-secret").edit(s -> user("john-secret", "john", passwords.get(4)));
+                source.delete("jane-secret");
+                source.put("john-secret-2", "john", passwords.get(4)); // a duplicate: rejected
+                source.put("john-secret", "john", passwords.get(4));
                 await().atMost(Duration.ofSeconds(30)).until(() -> receiver.bodies().size() >= 2);
             }
             walk.texts.addAll(receiver.bodies());
@@ -148,8 +190,11 @@ class ExchangeWalkTest {
         return text.length() > 300 ? text.substring(0, 300) + "..." : text;
     }
 
-    private void create(Secret secret) {
-        client.secrets().inNamespace(secret.getMetadata().getNamespace()).resource(secret).create();
+    /** Where the Secrets of the walk live: the API (fabric8 mock) or a manifest folder. */
+    private interface Source {
+        void put(String name, String user, String password) throws Exception;
+
+        void delete(String name) throws Exception;
     }
 
     /** Found by Camel Main in the registry and wrapped around every step of every route. */
@@ -167,7 +212,8 @@ class ExchangeWalkTest {
                 Processor nextTarget) {
             String step = definition.getLocation() + ":" + definition.getLineNumber() + " "
                     + definition.getShortName() + "[" + definition.getLabel() + "]";
-            boolean producer = definition.getLabel() != null && definition.getLabel().contains("kubernetes-secrets:");
+            boolean producer = definition.getLabel() != null && (definition.getLabel().contains("kubernetes-secrets:")
+                    || definition.getLabel().contains("manifestFolder"));
             boolean read = definition.getLabel() != null && definition.getLabel().contains("userSecrets")
                     && definition.getLabel().contains("read");
             steps.add(step);
