@@ -145,8 +145,10 @@ public final class Bench {
                     "--pcp-host", "127.0.0.1", "--pcp-port", Integer.toString(real ? proxy.port() : fake.port()),
                     "--pcp-user", real ? pgpool.pcpUser() : "pcpadmin", "--pcp-password-file", pcpPassword.toString(),
                     "--routes-dir", routes.toString(), "--management-port", Integer.toString(freePort()));
-            List<String> flags = new ArrayList<>(IMAGE_FLAGS);
-            flags.addAll(podFlags);
+            // -Dbench.jvm=defaults: no flags at all, for comparison with figures taken that way.
+            boolean pod = !System.getProperty("bench.jvm", "pod").equals("defaults");
+            List<String> flags = new ArrayList<>(pod ? IMAGE_FLAGS : List.of());
+            flags.addAll(pod ? podFlags : List.of());
             String master = api.client().getConfiguration().getMasterUrl();
             flags.addAll(List.of("-Dkubernetes.master=" + master, "-Dkubernetes.trust.certificates=true",
                     "-Dkubernetes.auth.tryKubeConfig=false", "-Dkubernetes.auth.tryServiceAccount=false",
