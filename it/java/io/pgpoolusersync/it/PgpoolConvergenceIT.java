@@ -256,6 +256,59 @@ class PgpoolConvergenceIT {
         assertEquals(allTrue(), harness.loginOnEveryChild("pat", "Pat-pass-1"));
     }
 
+    @Test
+    @Order(4)
+    @DisplayName("a new random key at every pgpool start (the official image): users log in again within one period of pgpool's return; no entry is ever written under a key pgpool does not hold")
+    void newRandomKeyAtEveryStart() throws Exception {
+        sql("CREATE USER kim WITH PASSWORD 'Kim-pass-1'"); // one user of its own: the test also runs alone
+        putSecret("kim", "Kim-pass-1");
+        awaitConverged(content -> passwords.keySet().stream().allMatch(user -> entry(content, user) != null));
+        Path oldKey = harness.dir().resolve("key-before-restart");
+        Files.copy(harness.keyFile(), oldKey, StandardCopyOption.REPLACE_EXISTING);
+        try (PoolPasswdVersions versions = PoolPasswdVersions.watch(harness.poolPasswd())) {
+            harness.stopPgpool();
+            Instant down = Instant.now();
+            // pgpool2_on_k8s's entrypoint.sh: a new random key, pg_enc -m for the admin; then pgpool.
+            harness.runStartupScript(Map.of(), true);
+            long ticks = app.status().ticksOk() + app.status().ticksFailed();
+            await("two ticks while pgpool is down, the new key on file").atMost(PATIENCE).until(() ->
+                    app.status().ticksOk() + app.status().ticksFailed() >= ticks + 2);
+            Instant starting = Instant.now();
+            harness.startPgpool(); // returns once pgpool answers (the admin logs in)
+            Instant up = Instant.now();
+            await("every user logs in again").atMost(PERIOD.plus(AFTER_SESSIONS)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> {
+                        for (Map.Entry<String, String> user : passwords.entrySet()) {
+                            if (!harness.canLogin(user.getKey(), user.getValue())) {
+                                return false;
+                            }
+                        }
+                        return true;
+                    });
+            double seconds = Duration.between(up, Instant.now()).toMillis() / 1000.0;
+            for (Map.Entry<String, String> user : passwords.entrySet()) {
+                assertEquals(allTrue(), harness.loginOnEveryChild(user.getKey(), user.getValue()), user.getKey());
+            }
+            // Every version of pool_passwd the sync wrote (a rename: a new inode; pg_enc -m writes in place)
+            // came after pgpool was started again, and holds our entries under the key it started with.
+            List<PoolPasswdVersions.Version> ours = versions.stop().stream()
+                    .filter(v -> v.seen().isAfter(down) && !v.inode().equals(versions.first().inode())).toList();
+            assertTrue(!ours.isEmpty(), "the sync re-encrypted its entries");
+            for (PoolPasswdVersions.Version v : ours) {
+                assertTrue(v.seen().isAfter(starting), "written at " + v.seen() + ", while pgpool was down ("
+                        + down + " to " + starting + ")");
+                for (Map.Entry<String, String> user : passwords.entrySet()) {
+                    assertEquals(harness.pgEnc(user.getValue()), entry(v.content(), user.getKey()),
+                            user.getKey() + " in a version written at " + v.seen() + ": the new key only");
+                }
+            }
+            System.out.printf("new key at pgpool start: %d users log in again %.2f s after pgpool answers (period %d ms);"
+                    + " %d versions written by the sync after the restart, none before%n", passwords.size(), seconds,
+                    PERIOD.toMillis(), ours.size());
+        }
+        assertTrue(!Files.readString(oldKey).equals(Files.readString(harness.keyFile())), "the key changed");
+    }
+
     // ---- helpers ---------------------------------------------------------------------------------
 
     interface Content {

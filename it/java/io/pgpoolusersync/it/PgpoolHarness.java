@@ -22,7 +22,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -298,9 +300,41 @@ public final class PgpoolHarness implements AutoCloseable {
      * in place), then pgpool starts and reads the key file.
      */
     public synchronized void startPgpoolAsImagesDo() {
-        run(List.of(PG_ENC.toString(), "-m", "-k", keyFile().toString(), "-f", pgpoolConf().toString(),
-                "-u", adminUser(), "--", adminPassword));
+        runStartupScript(new LinkedHashMap<>(), false);
         startPgpool();
+    }
+
+    /**
+     * What the pgpool images' start-up scripts do before pgpool starts (Bitnami's libpgpool.sh,
+     * pgpool2_on_k8s's entrypoint.sh), as one shell script: the key file written (the same key again, as
+     * Bitnami's from PGPOOL_AES_KEY; or a new random one, as pgpool2_on_k8s at every start), then
+     * {@code pg_enc -m} for the admin and each other user: each run opens pool_passwd, reads it, then
+     * reopens it with O_TRUNC and writes it back, in place (strace of 4.3.5's pg_enc).
+     */
+    public synchronized void runStartupScript(Map<String, String> users, boolean newKey) {
+        Map<String, String> all = new LinkedHashMap<>();
+        all.put(adminUser(), adminPassword);
+        all.putAll(users);
+        StringBuilder script = new StringBuilder("set -e\n");
+        script.append(newKey
+                ? "key=$(head -c 20 /dev/urandom | base64)\n"
+                : "key=$(head -n 1 \"$KEY_FILE\")\n");
+        script.append("echo \"$key\" > \"$KEY_FILE\"\nchmod 0600 \"$KEY_FILE\"\n");
+        script.append("while read -r user password; do\n")
+                .append("  ").append(PG_ENC).append(" -m -k \"$KEY_FILE\" -f \"$PGPOOL_CONF\" -u \"$user\" -- \"$password\" > /dev/null\n")
+                .append("done < \"$USERS\"\n");
+        try {
+            Path scriptFile = dir.resolve("startup.sh");
+            Path usersFile = dir.resolve("startup-users");
+            Files.writeString(scriptFile, script.toString(), UTF_8);
+            StringBuilder lines = new StringBuilder();
+            all.forEach((user, password) -> lines.append(user).append(' ').append(password).append('\n'));
+            writeSecret(usersFile, lines.toString());
+            run(List.of("/usr/bin/env", "KEY_FILE=" + keyFile(), "PGPOOL_CONF=" + pgpoolConf(), "USERS=" + usersFile,
+                    "/bin/sh", scriptFile.toString()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Fast shutdown of pgpool; returns once pgpool and all its children have exited. */

@@ -151,7 +151,9 @@ class SecretWatchIT {
             String expected = harness.pgEnc("Tim-pass-1");
             await("the resync applies it").atMost(PERIOD.plusSeconds(5)).untilAsserted(() ->
                     assertEquals(expected, entry("tim")));
-            assertTrue(app.status().ticksOk() > ticks, "a timer tick did it");
+            // The file is written before the tick ends (a PCP round runs in between): wait for its end.
+            await("a timer tick did it").atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                    assertTrue(app.status().ticksOk() > ticks, "ticks: " + app.status().ticksOk()));
             awaitConverged();
             assertEquals(allTrue(), harness.loginOnEveryChild("tim", "Tim-pass-1"));
         } finally {

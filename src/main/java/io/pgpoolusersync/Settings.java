@@ -41,8 +41,8 @@ import org.apache.camel.util.TimeUtils;
 public record Settings(String namespace, String postgresName, Map<String, String> extraLabels, Path poolPasswd,
         Path keyFile, EntryFormat format, Duration period, String pcpHost, int pcpPort, String pcpUser,
         Path pcpPasswordFile, Duration pcpTimeout, Duration convergeInterval, Duration convergeWarnAfter,
-        boolean watch, Path manifests, Path routesDir, int managementPort, boolean once, boolean dryRun,
-        Output output, Map<String, String> properties) {
+        boolean watch, Path manifests, Path routesDir, Path extensionsDir, int managementPort, Duration heartbeat, boolean once,
+        boolean dryRun, Output output, Map<String, String> properties) {
 
     /** How a dry run prints its plan. */
     public enum Output {
@@ -146,11 +146,13 @@ public record Settings(String namespace, String postgresName, Map<String, String
         Duration convergeWarnAfter = v.duration("converge-warn-after", Duration.ofMillis(100));
         boolean watch = v.bool("watch");
         Path routesDir = v.path("routes-dir", true);
+        Path extensionsDir = v.path("extensions-dir", true);
         int managementPort = v.port("management-port", 0);
+        Duration heartbeat = v.duration("heartbeat", Duration.ofSeconds(1));
         boolean once = v.bool("once") || dryRun;
         return new Settings(namespace, postgresName, extraLabels, poolPasswd, keyFile, format, period, pcpHost,
                 pcpPort, pcpUser, pcpPasswordFile, pcpTimeout, convergeInterval, convergeWarnAfter, watch,
-                manifests, routesDir, once ? 0 : managementPort, once, dryRun, output, v.properties());
+                manifests, routesDir, extensionsDir, once ? 0 : managementPort, heartbeat, once, dryRun, output, v.properties());
     }
 
     private static Declared find(String key) {

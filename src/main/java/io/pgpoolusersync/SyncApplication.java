@@ -1,7 +1,9 @@
 package io.pgpoolusersync;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.pgpoolusersync.cluster.ApiClients;
+import io.pgpoolusersync.cluster.RetryAfter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgpoolusersync.observe.RejectionEvents;
@@ -31,6 +33,8 @@ import io.pgpoolusersync.passwd.KeyFile;
 import io.pgpoolusersync.passwd.KeySource;
 import java.nio.charset.StandardCharsets;
 import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,6 +59,8 @@ public final class SyncApplication implements AutoCloseable {
     private final Main main = new Main();
     private final SyncStatus status = new SyncStatus();
     private final KubernetesClient ownedClient;
+    private KubernetesClient eventsClient;
+    private RejectionEvents rejectionEvents;
     private final Convergence convergence;
     private final PgpoolKey pgpoolKey;
     private final boolean once;
@@ -88,14 +94,19 @@ public final class SyncApplication implements AutoCloseable {
             restartNeeded = message -> { };
         } else {
             source = "cluster";
-            ownedClient = kubernetesClient == null ? new KubernetesClientBuilder().build() : null;
-            KubernetesClient client = kubernetesClient == null ? ownedClient : kubernetesClient;
-            main.bind("kubernetesClient", client);
-            events = new RejectionEvents(client);
+            // Our own clients, configured for the sync (ApiClients), also when a test hands us one.
+            Config base = kubernetesClient == null ? ApiClients.discovered() : kubernetesClient.getConfiguration();
+            RetryAfter retryAfter = new RetryAfter();
+            ownedClient = ApiClients.forSecrets(base, retryAfter);
+            eventsClient = ApiClients.forEvents(base);
+            main.bind("kubernetesClient", ownedClient);
+            main.bind("retryAfter", retryAfter);
+            rejectionEvents = new RejectionEvents(eventsClient);
+            events = rejectionEvents;
             if (settings.watch() && !settings.once()) {
-                watch = new SecretWatch(client, selector, this::secretChanged);
+                watch = new SecretWatch(ownedClient, selector, this::secretChanged);
             }
-            podEvents = new PodEvents(client, settings.namespace());
+            podEvents = new PodEvents(eventsClient, settings.namespace());
             restartNeeded = message -> podEvents.warn("PgpoolRestartNeeded", message);
         }
         if (settings.dryRun()) {
@@ -108,16 +119,47 @@ public final class SyncApplication implements AutoCloseable {
             main.bind("pgpoolStartGuard", new PgpoolStartGuard(pcp, settings.keyFile() == null
                     ? List.of(settings.poolPasswd()) : List.of(settings.poolPasswd(), settings.keyFile())));
         }
-        tickReport = new TickReport(status, convergence, events, settings.dryRun());
+        tickReport = new TickReport(status, convergence, events, settings.heartbeat(), settings.dryRun());
         main.bind("tickReport", tickReport);
         observe(settings);
 
+        extensions(settings.extensionsDir());
         main.configure().withRoutesIncludePattern(String.join(",",
                 routes(settings.routesDir(), source, watch != null)));
         // The routes read the checked values ({{sync.period}}, in ms), not the raw text again.
         settings.properties().forEach(main::addOverrideProperty);
         main.addOverrideProperty("sync.repeat-count", settings.once() ? "1" : "0");
         this.once = settings.once();
+    }
+
+    /**
+     * The jars of the extensions folder join the classpath of the routes: Camel finds components,
+     * languages, data formats and bean classes through the context's application class loader.
+     */
+    private void extensions(Path folder) throws IOException {
+        if (!Files.isDirectory(folder)) {
+            LOG.debug("no extensions folder {}", folder);
+            return;
+        }
+        List<Path> jars;
+        try (Stream<Path> files = Files.list(folder)) {
+            jars = files.filter(f -> f.getFileName().toString().endsWith(".jar")).sorted().toList();
+        }
+        if (jars.isEmpty()) {
+            return;
+        }
+        URL[] urls = new URL[jars.size()];
+        for (int i = 0; i < urls.length; i++) {
+            urls[i] = jars.get(i).toUri().toURL();
+        }
+        LOG.info("extensions: {}", jars);
+        ClassLoader loader = new URLClassLoader("extensions", urls, SyncApplication.class.getClassLoader());
+        main.addMainListener(new MainListenerSupport() {
+            @Override
+            public void beforeConfigure(BaseMainSupport configured) {
+                configured.getCamelContext().setApplicationContextClassLoader(loader);
+            }
+        });
     }
 
     /** Health checks and metrics on Camel's management port (platform-http-main, micrometer-prometheus). */
@@ -129,7 +171,7 @@ public final class SyncApplication implements AutoCloseable {
             return;
         }
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        new SyncMetrics(status, convergence, pgpoolKey, watch).bindTo(metrics);
+        new SyncMetrics(status, convergence, pgpoolKey, watch, rejectionEvents).bindTo(metrics);
         main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, metrics);
         main.addOverrideProperty("camel.management.enabled", "true");
         main.addOverrideProperty("camel.management.host", "0.0.0.0");
@@ -320,6 +362,12 @@ public final class SyncApplication implements AutoCloseable {
         convergence.close();
         if (podEvents != null) {
             podEvents.close();
+        }
+        if (rejectionEvents != null) {
+            rejectionEvents.close();
+        }
+        if (eventsClient != null) {
+            eventsClient.close();
         }
         if (ownedClient != null) {
             ownedClient.close();

@@ -193,6 +193,25 @@ class MainTest {
                 "README lists a setting that application.properties does not declare");
     }
 
+    /** A SYNC_* name in the deployment, the docs or the build that no setting answers to is a silent no-op. */
+    @Test
+    void everyEnvironmentVariableNamedAnywhereIsASetting() throws IOException {
+        java.util.Set<String> known = new java.util.HashSet<>();
+        Settings.DECLARED.forEach(d -> known.add(d.environmentVariable()));
+        java.util.regex.Pattern name = java.util.regex.Pattern.compile("SYNC_[A-Z_]+");
+        List<Path> files = new java.util.ArrayList<>(List.of(Path.of("README.md"), Path.of("docs/DEPLOY.md"),
+                Path.of("pom.xml")));
+        try (var walk = Files.walk(Path.of("kustomize"))) {
+            walk.filter(f -> f.toString().endsWith(".yaml")).forEach(files::add);
+        }
+        for (Path file : files) {
+            java.util.regex.Matcher m = name.matcher(Files.readString(file));
+            while (m.find()) {
+                assertTrue(known.contains(m.group()), file + " names " + m.group() + ", which is no setting");
+            }
+        }
+    }
+
     private record Captured(String text) {
     }
 

@@ -22,12 +22,16 @@ public final class SyncMetrics implements MeterBinder {
     private final Convergence convergence;
     private final PgpoolKey key;
     private final SecretWatch watch;
+    private final RejectionEvents events;
 
     /**
      * @param key null when the entry format needs no key
      * @param watch null when Secrets are not watched (manifests, or --watch=false)
+     * @param events null when no Events are recorded (manifests)
      */
-    public SyncMetrics(SyncStatus status, Convergence convergence, PgpoolKey key, SecretWatch watch) {
+    public SyncMetrics(SyncStatus status, Convergence convergence, PgpoolKey key, SecretWatch watch,
+            RejectionEvents events) {
+        this.events = events;
         this.status = status;
         this.convergence = convergence;
         this.key = key;
@@ -36,7 +40,7 @@ public final class SyncMetrics implements MeterBinder {
 
     private void rejected(MeterRegistry registry, RejectReason reason) {
         Gauge.builder("pgpool_user_sync_secrets_rejected", status, s -> s.rejected(reason))
-                .tag("reason", reason.camelCase())
+                .tag("reason", reason.name())
                 .description("Secrets rejected by the last tick, by reason").register(registry);
     }
 
@@ -84,6 +88,10 @@ public final class SyncMetrics implements MeterBinder {
         Gauge.builder("pgpool_user_sync_key_restart_pending", this, m -> m.key != null && m.key.restartPending() != null ? 1 : 0)
                 .description("1 when the key file changed under a running pgpool, which must restart to use it")
                 .register(registry);
+        if (events != null) {
+            FunctionCounter.builder("pgpool_user_sync_events_dropped", events, RejectionEvents::dropped)
+                    .description("Rejection Events not recorded because their queue was full").register(registry);
+        }
         if (watch != null) {
             Gauge.builder("pgpool_user_sync_watch_up", watch, w -> w.watching() ? 1 : 0)
                     .description("1 while the watch of Secrets is open; 0: changes wait for the resync").register(registry);

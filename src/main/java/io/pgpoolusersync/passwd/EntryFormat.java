@@ -18,7 +18,7 @@ public enum EntryFormat {
 
     /**
      * The longest password, in UTF-8 bytes, whose entry pgpool can still read: its parser cuts tokens at
-     * 128 characters (see PGPOOL-FACTS.md). An md5 entry is always 35 characters.
+     * 128 characters (docs/PGPOOL.md). An md5 entry is always 35 characters.
      */
     public int maxPasswordBytes() {
         return switch (this) {

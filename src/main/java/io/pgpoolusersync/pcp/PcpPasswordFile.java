@@ -22,6 +22,8 @@ public final class PcpPasswordFile implements PcpClient.Password {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IOException("PCP password file " + file + " is not UTF-8 text", e);
         } catch (IOException e) {
             throw new IOException("cannot read PCP password file " + file + ": " + e.getClass().getSimpleName()
                     + (e.getMessage() == null ? "" : " " + e.getMessage()), e);

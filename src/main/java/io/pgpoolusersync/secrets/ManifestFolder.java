@@ -96,9 +96,8 @@ public final class ManifestFolder {
     private List<Secret> read(Path file) throws IOException {
         String text = utf8(file);
         List<Secret> secrets = new ArrayList<>();
-        LoaderOptions options = new LoaderOptions();
-        options.setAllowDuplicateKeys(false);
-        Yaml yaml = new Yaml(options);
+        // Composed, never constructed: nodes keep each scalar's exact text and where it stands.
+        Yaml yaml = new Yaml(new LoaderOptions());
         int index = 0;
         try {
             for (Node document : yaml.composeAll(new StringReader(text))) {

@@ -1,7 +1,6 @@
 package io.pgpoolusersync.secrets;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
@@ -27,7 +26,7 @@ public final class RejectReason implements Comparable<RejectReason> {
     private static final List<RejectReason> BUILT_IN = List.of(INVALID_NAME, MISSING_USERNAME,
             AMBIGUOUS_USERNAME, MISSING_PASSWORD, NOT_STRING, NOT_BASE64, NOT_UTF8, CONTROL_CHARACTER, USERNAME_TOO_LONG, PASSWORD_TOO_LONG,
             DUPLICATE_USERNAME, UNMANAGED_USERNAME);
-    /** Upper snake case, so that every reason has one spelling and a camel-case form for labels. */
+    /** Upper snake case: one spelling in logs, metric labels, Event reasons and the README. */
     private static final Pattern NAME = Pattern.compile("[A-Z][A-Z0-9]*(_[A-Z0-9]+)*");
 
     private final String name;
@@ -61,15 +60,6 @@ public final class RejectReason implements Comparable<RejectReason> {
 
     public String name() {
         return name;
-    }
-
-    /** The Prometheus/event form: {@code PASSWORD_TOO_LONG} -> {@code PasswordTooLong}. */
-    public String camelCase() {
-        StringBuilder out = new StringBuilder();
-        for (String word : name.split("_")) {
-            out.append(word.charAt(0)).append(word.substring(1).toLowerCase(Locale.ROOT));
-        }
-        return out.toString();
     }
 
     @Override

@@ -82,7 +82,8 @@ public final class PoolPasswdStore {
 
     private PoolPasswdChange planLocked(DeclaredUsers declared) throws IOException {
         if (!leftoversRemoved) {
-            AtomicFile.removeLeftovers(poolPasswd); // also the record's: same prefix
+            AtomicFile.removeLeftovers(poolPasswd);
+            AtomicFile.removeLeftovers(record); // beside pool_passwd's link, when pool_passwd is one
             leftoversRemoved = true;
         }
         byte[] current;

@@ -4,6 +4,7 @@ import io.pgpoolusersync.pgpool.Convergence;
 import io.pgpoolusersync.secrets.Rejection;
 import io.pgpoolusersync.store.PoolPasswdChange;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,9 +13,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The end of a tick: one summary line, the rejections, the status. A rejection is logged as a warning
- * when it is new or its reason changed, and at debug level on later ticks, so that an unchanged bad
- * Secret does not flood the log every period. Nothing here ever prints a password or an entry.
+ * The end of a tick: one summary line, the rejections, the status. The log says what changed: a tick that
+ * writes, a new or changed rejection, a new failure and the recovery are logged (INFO, WARN); an idle tick,
+ * an unchanged rejection and the same failure again go to debug, with an INFO heartbeat at least every
+ * {@code heartbeat} so that a quiet log still shows the sync alive. Nothing here ever prints a password or
+ * an entry. Routes see the {@link TickSummary} it returns.
  */
 public final class TickReport {
 
@@ -23,26 +26,29 @@ public final class TickReport {
     private final SyncStatus status;
     private final Convergence convergence;
     private final RejectionListener listener;
-    private Map<String, String> reported = Map.of();
-
-    private volatile TickSummary lastSummary;
+    private final Duration heartbeat;
     private final boolean dryRun;
+    private Map<String, String> reported = Map.of();
+    private Instant lastInfo = Instant.MIN;
+    private long quietTicks;
+    private String lastPgpool;
+    private String failure; // the failure last logged; null while ticks succeed
+    private Instant failingSince;
+    private long failedTicks;
+    private volatile TickSummary lastSummary;
 
-    public TickReport(SyncStatus status, Convergence convergence, RejectionListener listener) {
-        this(status, convergence, listener, false);
+    public TickReport(SyncStatus status, Convergence convergence, RejectionListener listener, Duration heartbeat) {
+        this(status, convergence, listener, heartbeat, false);
     }
 
     /** @param dryRun the change is only planned: the summary line says "would", never "written" */
-    public TickReport(SyncStatus status, Convergence convergence, RejectionListener listener, boolean dryRun) {
+    public TickReport(SyncStatus status, Convergence convergence, RejectionListener listener, Duration heartbeat,
+            boolean dryRun) {
         this.status = status;
         this.convergence = convergence;
         this.listener = listener;
+        this.heartbeat = heartbeat;
         this.dryRun = dryRun;
-    }
-
-    /** How the last tick went; null before the first one ended. */
-    public TickSummary lastSummary() {
-        return lastSummary;
     }
 
     /** Told once per new or changed rejection: where Events and metrics hook in. */
@@ -50,11 +56,16 @@ public final class TickReport {
         void rejected(Rejection rejection);
     }
 
+    /** How the last tick went; null before the first one ended. */
+    public TickSummary lastSummary() {
+        return lastSummary;
+    }
+
     /**
      * The tick's change, with where pgpool stands now (the write's first convergence round has run).
      * Stable for routes; the body after it is the {@link TickSummary}.
      */
-    public TickSummary succeeded(PoolPasswdChange change, Exchange exchange) {
+    public synchronized TickSummary succeeded(PoolPasswdChange change, Exchange exchange) {
         TickResult result = new TickResult(change, convergence.status());
         int newRejections = reportRejections(change.rejections());
         String line = (dryRun ? "dry run, nothing written: would add=" : "tick: added=") + change.added()
@@ -64,13 +75,25 @@ public final class TickReport {
         Duration duration = elapsed(exchange);
         // Before the status: a one-shot run that the status wakes reads it.
         lastSummary = TickSummary.succeeded(result, newRejections);
-        if (result.succeeded()) {
-            LOG.info(line);
-            status.succeeded(result, duration);
-        } else {
-            LOG.warn(line);
+        if (!result.succeeded()) {
+            failure("pgpool unreachable: " + result.pgpool().error(), line);
             status.failed("pgpool unreachable: " + result.pgpool().error(), duration, result);
+            return lastSummary;
         }
+        recovered();
+        boolean changed = change.changed() || change.added() + change.updated() + change.removed() > 0
+                || newRejections > 0 || !result.pgpoolSummary().equals(lastPgpool);
+        lastPgpool = result.pgpoolSummary();
+        Instant now = Instant.now();
+        if (changed || Duration.between(lastInfo, now).compareTo(heartbeat) >= 0) {
+            LOG.info(quietTicks == 0 || changed ? line : line + " (" + quietTicks + " idle ticks since the last line)");
+            lastInfo = now;
+            quietTicks = 0;
+        } else {
+            LOG.debug(line);
+            quietTicks++;
+        }
+        status.succeeded(result, duration);
         return lastSummary;
     }
 
@@ -78,17 +101,42 @@ public final class TickReport {
      * Any error before the rename left pool_passwd as it was; say so, with the cause. Stable for routes;
      * the body after it is the {@link TickSummary} of the failed tick.
      */
-    public TickSummary failed(Exchange exchange) {
+    public synchronized TickSummary failed(Exchange exchange) {
         Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        String message = error == null ? "unknown error" : describe(error);
-        LOG.warn("tick failed, pool_passwd left as it was: {}", message);
+        String message = error == null ? "unknown error" : ErrorText.of(error);
+        failure(message, "tick failed, pool_passwd left as it was: " + message);
         lastSummary = TickSummary.failed(message);
         status.failed(message, elapsed(exchange), null);
         return lastSummary;
     }
 
-    /** @return how many rejections are new or changed */
-    private synchronized int reportRejections(List<Rejection> rejections) {
+    /** A failure is logged when it starts or changes, not on every tick it lasts. */
+    private void failure(String what, String line) {
+        failedTicks++;
+        if (what.equals(failure)) {
+            LOG.debug(line);
+            return;
+        }
+        LOG.warn(failure == null ? line : line + " (the failure changed; failing since " + failingSince + ")");
+        if (failure == null) {
+            failingSince = Instant.now();
+        }
+        failure = what;
+        lastInfo = Instant.now();
+    }
+
+    private void recovered() {
+        if (failure != null) {
+            LOG.info("ticks succeed again, after {} failed since {}", failedTicks, failingSince);
+            failure = null;
+            failingSince = null;
+            lastPgpool = null; // the next line says where things stand
+        }
+        failedTicks = 0;
+    }
+
+    /** @return how many rejections are new or changed (logged as warnings and told to the listener) */
+    private int reportRejections(List<Rejection> rejections) {
         int fresh = 0;
         Map<String, String> now = new HashMap<>();
         for (Rejection rejection : rejections) {
@@ -110,10 +158,5 @@ public final class TickReport {
 
     private static Duration elapsed(Exchange exchange) {
         return Duration.ofMillis(Math.max(0, System.currentTimeMillis() - exchange.getClock().getCreated()));
-    }
-
-    private static String describe(Throwable error) {
-        String message = error.getMessage();
-        return message == null || message.isBlank() ? error.getClass().getSimpleName() : message;
     }
 }

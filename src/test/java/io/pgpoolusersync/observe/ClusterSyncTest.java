@@ -64,10 +64,15 @@ class ClusterSyncTest {
             assertEquals("postgres:TEXTadmin\njohn:AES106tf0TquKDOqUM/KA+DFQ==\n",
                     Files.readString(dir.resolve("pool_passwd")));
 
+            // Events are sent by a thread of their own, after the tick.
+            await().atMost(Duration.ofSeconds(20)).until(() -> !client.v1().events().inNamespace("demo").list()
+                    .getItems().isEmpty());
+            long ticks = app.status().ticksOk();
+            await().atMost(Duration.ofSeconds(20)).until(() -> app.status().ticksOk() >= ticks + 2);
             List<Event> events = client.v1().events().inNamespace("demo").list().getItems();
             assertEquals(1, events.size(), "one Event for the bad Secret, not one per tick");
             assertEquals("bad", events.get(0).getInvolvedObject().getName());
-            assertEquals("ControlCharacter", events.get(0).getReason());
+            assertEquals("CONTROL_CHARACTER", events.get(0).getReason(), "the spelling of the log and README");
             assertEquals("Warning", events.get(0).getType());
             assertFalse(events.get(0).getMessage().contains("two"), "no password in the Event");
 
@@ -76,7 +81,7 @@ class ClusterSyncTest {
             assertEquals(200, get(port, "/observe/health/live").statusCode());
             String metrics = get(port, "/observe/metrics").body();
             assertTrue(metrics.contains("pgpool_user_sync_users_managed 1.0"), metrics);
-            assertTrue(metrics.contains("pgpool_user_sync_secrets_rejected{reason=\"ControlCharacter\"} 1.0"), metrics);
+            assertTrue(metrics.contains("pgpool_user_sync_secrets_rejected{reason=\"CONTROL_CHARACTER\"} 1.0"), metrics);
             assertTrue(metrics.contains("pgpool_user_sync_ticks_total{result=\"ok\"}"), metrics);
             assertTrue(metrics.contains("pgpool_user_sync_tick_duration_seconds_count"), metrics);
         }

@@ -24,7 +24,7 @@ class AesEncoderReuseTest {
             String password = password(random, 1 + random.nextInt(AesPasswordEncoder.MAX_PASSWORD_BYTES));
             assertEquals(new AesPasswordEncoder(KEY).encode("u", password), reused.encode("u", password), password);
         }
-        assertEquals("AES106tf0TquKDOqUM/KA+DFQ==", reused.encode("u", "12345")); // PGPOOL-FACTS.md vector
+        assertEquals("AES106tf0TquKDOqUM/KA+DFQ==", reused.encode("u", "12345")); // what the real pg_enc prints for 12345 under this key
     }
 
     @Test

@@ -46,10 +46,11 @@ class PoolPasswdStoreTest {
     }
 
     @Test
-    void writesAesEntryWithMode0600AndTheOwnershipRecord() throws IOException {
+    void writesAesEntryKeepingTheFileModeAndANew0600OwnershipRecord() throws IOException {
+        Files.setPosixFilePermissions(poolPasswd, PosixFilePermissions.fromString("rw-r-----"));
         store.write(store.plan(john()));
         assertEquals(ADMIN + "john:AES106tf0TquKDOqUM/KA+DFQ==\n", Files.readString(poolPasswd));
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(poolPasswd)));
+        assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(poolPasswd)));
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(store.record())));
         assertTrue(ManagedUsers.read(store.record()).manages("john"));
         try (Stream<Path> files = Files.list(dir)) {
