@@ -149,6 +149,8 @@ public final class Bench {
             boolean pod = !System.getProperty("bench.jvm", "pod").equals("defaults");
             List<String> flags = new ArrayList<>(pod ? IMAGE_FLAGS : List.of());
             flags.addAll(pod ? podFlags : List.of());
+            // Idle ticks are logged at debug (INFO only as a heartbeat): every tick's line, to count them.
+            flags.add("-Dorg.slf4j.simpleLogger.log.io.pgpoolusersync.tick.TickReport=debug");
             String master = api.client().getConfiguration().getMasterUrl();
             flags.addAll(List.of("-Dkubernetes.master=" + master, "-Dkubernetes.trust.certificates=true",
                     "-Dkubernetes.auth.tryKubeConfig=false", "-Dkubernetes.auth.tryServiceAccount=false",

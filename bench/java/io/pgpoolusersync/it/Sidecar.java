@@ -42,7 +42,7 @@ final class Sidecar implements AutoCloseable {
                 while ((line = in.readLine()) != null) {
                     long now = System.nanoTime();
                     out.println(line);
-                    if (line.contains(" INFO TickReport - tick: ") && firstTickNanos == 0) {
+                    if (line.contains("TickReport - tick: ") && !line.contains(" WARN ") && firstTickNanos == 0) {
                         firstTickNanos = now;
                     }
                     if (line.contains("TickReport - tick")) {
