@@ -52,8 +52,12 @@ public final class ManifestFolder {
 
     private static final Logger LOG = LoggerFactory.getLogger(ManifestFolder.class);
 
-    /** Set on a Secret read from a manifest that the API server would refuse; read by {@link UserSecrets}. */
-    public static final String PROBLEM_ANNOTATION = "pgpool-user-sync.manifest/not-string";
+    /**
+     * Set on a Secret read from a manifest that the API server would refuse; read by {@link UserSecrets}.
+     * Not a qualified name (the space), so the API server refuses it as an annotation key: a Secret of the
+     * cluster, whose writer may annotate it, can never pass for this finding.
+     */
+    public static final String PROBLEM_ANNOTATION = "pgpool-user-sync.manifest/not a string";
 
     /** YAML 1.2 core schema scalars that are not strings (YAML 1.1's, which kubectl's parser uses, come from SnakeYAML). */
     private static final Pattern YAML12_NOT_STRING = Pattern.compile(
