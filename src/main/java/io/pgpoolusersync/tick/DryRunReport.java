@@ -88,7 +88,10 @@ public record DryRunReport(boolean changes, List<String> added, List<String> upd
         for (String why : notChecked) {
             line(out, "not checked", why);
         }
-        out.append(changes ? "pool_passwd would change (exit 3)" : "nothing would change (exit 0)");
+        out.append(changes ? "pool_passwd would change (exit 3)" : notCompared.isEmpty()
+                ? "nothing would change (exit 0)"
+                : "nothing else would change; " + notCompared.size() + " user" + (notCompared.size() == 1 ? "" : "s")
+                        + " not compared, as the key is unknown (exit 0)");
         return out.toString();
     }
 
