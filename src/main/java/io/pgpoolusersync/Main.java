@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The command line. Exit codes: 0 success (rejected Secrets are reported, not fatal; also a daemon
  * stopped by SIGTERM), 1 a tick failed (I/O, API or pgpool reload error), 2 a usage error or a route that
- * does not load or start (file, line and reason printed).
+ * does not load or start (file, line and reason printed), 3 a dry run whose plan would change pool_passwd
+ * (0: nothing would).
  */
 public final class Main {
 
@@ -189,7 +190,8 @@ public final class Main {
 
                 A flag wins over its environment variable, which wins over the default.
                 Without --manifests, Secrets are read from the cluster (kubeconfig or the pod's service account).
-                Exit codes: 0 done (also after SIGTERM), 1 a --once tick failed, 2 a usage error.""");
+                Exit codes: 0 done (also after SIGTERM), 1 a --once tick failed, 2 a usage error or a route
+                that does not load, 3 --dry-run: pool_passwd would change (0: nothing would).""");
         return out.toString();
     }
 

@@ -127,7 +127,8 @@ public record Settings(String namespace, String postgresName, Map<String, String
         boolean dryRun = v.bool("dry-run");
         Output output = v.parse("output", Output::parse);
         if (dryRun && manifests == null) {
-            throw new IllegalArgumentException("--dry-run plans from a folder of manifests: give --manifests DIR");
+            // Named as it was set: SYNC_DRY_RUN in a Deployment's environment reads as a flag never given.
+            throw v.bad("dry-run", "a dry run plans from a folder of manifests: give --manifests DIR (or SYNC_MANIFESTS)");
         }
         // A pipeline may have neither: the dry run then says what it could not check.
         Path poolPasswd = v.path("pool-passwd", !dryRun);

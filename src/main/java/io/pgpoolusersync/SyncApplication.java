@@ -258,7 +258,8 @@ public final class SyncApplication implements AutoCloseable {
     /** A dry run's plan, once its tick has ended; null before. */
     public DryRunReport dryRunReport() {
         TickSummary tick = tickReport.lastSummary();
-        return tick == null ? null : DryRunReport.of(tick, dryRunKeyKnown, dryRunNotChecked);
+        return tick == null ? null : DryRunReport.of(tick, tickReport.lastPlanWrites(), dryRunKeyKnown,
+                dryRunNotChecked);
     }
 
     private static PcpClient pcpClient(Settings settings) throws IOException {

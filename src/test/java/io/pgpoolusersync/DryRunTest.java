@@ -137,4 +137,13 @@ class DryRunTest {
     void needsAFolderOfManifests() {
         assertEquals(2, Main.run(new String[] {"--dry-run", "--namespace", "demo", "--postgres-name", "x"}, Map.of()));
     }
+
+    /** Set in a Deployment's environment by mistake: the error names the variable that asked for it. */
+    @Test
+    void aDryRunFromTheEnvironmentIsNamedInTheError() {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Settings.load(Map.of("namespace", "demo", "postgres-name", "x"), Map.of("SYNC_DRY_RUN", "yes")));
+        assertTrue(e.getMessage().contains("SYNC_DRY_RUN 'yes'") && e.getMessage().contains("SYNC_MANIFESTS"),
+                e.getMessage());
+    }
 }

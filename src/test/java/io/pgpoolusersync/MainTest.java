@@ -171,6 +171,20 @@ class MainTest {
         assertTrue(out.text.matches("pgpool-user-sync \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?\\R"), out.text);
     }
 
+    /** --help lists every exit code the README's table does (the dry run's 3 included). */
+    @Test
+    void theUsageListsEveryExitCode() throws IOException {
+        String usage = Main.usage();
+        String readme = Files.readString(Path.of("README.md"));
+        String table = readme.substring(readme.indexOf("| code | when |"));
+        table = table.substring(0, table.indexOf("\n\n"));
+        String codes = usage.substring(usage.indexOf("Exit codes:"));
+        table.lines().filter(l -> l.matches("\\| `\\d+` .*")).forEach(row -> {
+            String code = row.substring(3, row.indexOf('`', 3));
+            assertTrue(codes.contains(" " + code + " "), "exit " + code + " missing from: " + codes);
+        });
+    }
+
     /** application.properties is the one list: the usage and the README table must name every setting. */
     @Test
     void everySettingIsInTheUsageAndTheReadmeTable() throws IOException {

@@ -29,8 +29,7 @@ public final class KeyFile {
         try {
             bytes = Files.readAllBytes(path);
         } catch (IOException e) {
-            throw new IOException("cannot read key file " + path + ": " + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : " " + e.getMessage()), e);
+            throw new IOException("cannot read key file " + path + ": " + reason(e), e);
         }
         byte[] key = parse(bytes);
         if (key == null) {
@@ -64,5 +63,19 @@ public final class KeyFile {
             start = end;
         }
         return null;
+    }
+
+    /** The JDK's messages are a bare path (NoSuchFileException) or lack it ("Is a directory"): in words. */
+    private static String reason(IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file or folder";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) {
+            return fs.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 }

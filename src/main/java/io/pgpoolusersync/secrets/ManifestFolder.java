@@ -52,8 +52,12 @@ public final class ManifestFolder {
 
     private static final Logger LOG = LoggerFactory.getLogger(ManifestFolder.class);
 
-    /** Set on a Secret read from a manifest that the API server would refuse; read by {@link UserSecrets}. */
-    public static final String PROBLEM_ANNOTATION = "pgpool-user-sync.manifest/not-string";
+    /**
+     * Set on a Secret read from a manifest that the API server would refuse; read by {@link UserSecrets}.
+     * Not a qualified name (the space), so the API server refuses it as an annotation key: a Secret of the
+     * cluster, whose writer may annotate it, can never pass for this finding.
+     */
+    public static final String PROBLEM_ANNOTATION = "pgpool-user-sync.manifest/not a string";
 
     /** YAML 1.2 core schema scalars that are not strings (YAML 1.1's, which kubectl's parser uses, come from SnakeYAML). */
     private static final Pattern YAML12_NOT_STRING = Pattern.compile(
@@ -201,18 +205,14 @@ public final class ManifestFolder {
         }
         Tag tag = scalar.getTag(); // what SnakeYAML resolved (YAML 1.1, as kubectl), or an explicit tag
         Tag implicit = YAML11.resolve(NodeId.scalar, scalar.getValue(), true);
-        if (!tag.equals(Tag.STR)) {
-            return "the unquoted YAML " + tag.getValue().replace(Tag.PREFIX, "") + " " + describeValue(scalar);
-        }
-        if (implicit.equals(Tag.STR) && YAML12_NOT_STRING.matcher(scalar.getValue()).matches()) {
-            return "an unquoted YAML 1.2 number or keyword " + describeValue(scalar);
+        // Values may be passwords: neither what YAML made of it nor its length ("a bool of 3 characters"
+        // all but says "yes"), only that it is not a string.
+        if (!tag.equals(Tag.STR)
+                || (implicit.equals(Tag.STR) && YAML12_NOT_STRING.matcher(scalar.getValue()).matches())) {
+            return scalar.getValue().isEmpty() ? "empty and unquoted (YAML reads it as null)"
+                    : "unquoted, and YAML reads it as a number, boolean, date or null";
         }
         return null; // a plain string, or an explicit !!str
-    }
-
-    /** Values may be passwords: say how long, never what. */
-    private static String describeValue(ScalarNode scalar) {
-        return scalar.getValue().isEmpty() ? "(empty)" : "(" + scalar.getValue().length() + " characters)";
     }
 
     private static Map<String, Node> mapping(Node node, String where) throws IOException {

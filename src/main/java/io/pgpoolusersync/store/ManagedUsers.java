@@ -54,6 +54,8 @@ public final class ManagedUsers {
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             return none();
+        } catch (IOException e) {
+            throw new IOException("cannot read the ownership record " + file + ": " + AtomicFile.reason(e), e);
         }
         String text;
         try {

@@ -91,6 +91,9 @@ public final class PoolPasswdStore {
             current = Files.readAllBytes(poolPasswd);
         } catch (NoSuchFileException e) {
             current = new byte[0]; // nothing there to keep; the write creates it
+        } catch (IOException e) {
+            // The JDK's message alone ("Is a directory") does not say which file.
+            throw new IOException("cannot read pool_passwd " + poolPasswd + ": " + AtomicFile.reason(e), e);
         }
         boolean recordLost = !Files.exists(record, LinkOption.NOFOLLOW_LINKS) && current.length > 0;
         return PoolPasswdMerge.merge(current, ManagedUsers.read(record), declared, format.encoder(key), recordLost);

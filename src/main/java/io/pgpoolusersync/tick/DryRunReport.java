@@ -30,15 +30,17 @@ public record DryRunReport(boolean changes, List<String> added, List<String> upd
     private static final String BLOCKING_REASON = "UNMANAGED_USERNAME";
 
     /**
+     * @param writes   whether the tick's plan writes pool_passwd or its ownership record
+     *                 ({@link TickReport#lastPlanWrites}; the summary's {@code written} is false in a dry run)
      * @param keyKnown false when the entries were encrypted with a stand-in key: users "updated" then
      *                 only means "present", and are reported as not compared
      */
-    public static DryRunReport of(TickSummary tick, boolean keyKnown, List<String> notChecked) {
+    public static DryRunReport of(TickSummary tick, boolean writes, boolean keyKnown, List<String> notChecked) {
         List<String> updated = keyKnown ? tick.updated() : List.of();
         List<String> notCompared = keyKnown ? List.of() : tick.updated();
         int unchanged = tick.counts().getOrDefault("unchanged", 0);
         boolean changes = !tick.added().isEmpty() || !tick.removed().isEmpty() || !updated.isEmpty()
-                || (keyKnown && tick.written());
+                || (keyKnown && writes);
         List<TickSummary.Rejected> rejected = new ArrayList<>();
         List<TickSummary.Rejected> blocked = new ArrayList<>();
         for (TickSummary.Rejected r : tick.rejected()) {
@@ -86,7 +88,10 @@ public record DryRunReport(boolean changes, List<String> added, List<String> upd
         for (String why : notChecked) {
             line(out, "not checked", why);
         }
-        out.append(changes ? "pool_passwd would change (exit 3)" : "nothing would change (exit 0)");
+        out.append(changes ? "pool_passwd would change (exit 3)" : notCompared.isEmpty()
+                ? "nothing would change (exit 0)"
+                : "nothing else would change; " + notCompared.size() + " user" + (notCompared.size() == 1 ? "" : "s")
+                        + " not compared, as the key is unknown (exit 0)");
         return out.toString();
     }
 

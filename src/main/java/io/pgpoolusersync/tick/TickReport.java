@@ -36,6 +36,7 @@ public final class TickReport {
     private Instant failingSince;
     private long failedTicks;
     private volatile TickSummary lastSummary;
+    private volatile boolean lastPlanWrites;
 
     public TickReport(SyncStatus status, Convergence convergence, RejectionListener listener, Duration heartbeat) {
         this(status, convergence, listener, heartbeat, false);
@@ -56,6 +57,14 @@ public final class TickReport {
         void rejected(Rejection rejection);
     }
 
+    /**
+     * Whether the last tick's plan writes pool_passwd or its ownership record: what a dry run would have
+     * written (its summary says {@code written=false}, as nothing was).
+     */
+    public boolean lastPlanWrites() {
+        return lastPlanWrites;
+    }
+
     /** How the last tick went; null before the first one ended. */
     public TickSummary lastSummary() {
         return lastSummary;
@@ -74,7 +83,8 @@ public final class TickReport {
                 + (dryRun ? "" : " written=" + (change.changed() ? "yes" : "no") + " pgpool=" + result.pgpoolSummary());
         Duration duration = elapsed(exchange);
         // Before the status: a one-shot run that the status wakes reads it.
-        lastSummary = TickSummary.succeeded(result, newRejections);
+        lastPlanWrites = change.changed();
+        lastSummary = TickSummary.succeeded(result, newRejections, dryRun);
         if (!result.succeeded()) {
             failure("pgpool unreachable: " + result.pgpool().error(), line);
             status.failed("pgpool unreachable: " + result.pgpool().error(), duration, result);
@@ -105,7 +115,8 @@ public final class TickReport {
         Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String message = error == null ? "unknown error" : ErrorText.of(error);
         failure(message, "tick failed, pool_passwd left as it was: " + message);
-        lastSummary = TickSummary.failed(message);
+        lastPlanWrites = false;
+        lastSummary = TickSummary.failed(message, dryRun);
         status.failed(message, elapsed(exchange), null);
         return lastSummary;
     }

@@ -19,10 +19,12 @@ import java.util.Map;
  * @param pgpool   where pgpool's children stand: converged, converging(...), not-reloaded, unreachable: ...;
  *                 null when the tick failed before
  * @param error    why the tick failed; null when it did not
+ * @param dryRun   a dry run's tick: nothing was written ({@code written} false), the names and counts are
+ *                 what a real tick would do
  */
 public record TickSummary(String result, boolean written, List<String> added, List<String> updated,
         List<String> removed, List<Rejected> rejected, Map<String, Integer> counts, String pgpool,
-        String error) {
+        String error, boolean dryRun) {
 
     public TickSummary {
         added = List.copyOf(added);
@@ -41,7 +43,7 @@ public record TickSummary(String result, boolean written, List<String> added, Li
         }
     }
 
-    static TickSummary succeeded(TickResult result, int newRejections) {
+    static TickSummary succeeded(TickResult result, int newRejections, boolean dryRun) {
         PoolPasswdChange change = result.change();
         Map<String, Integer> counts = new LinkedHashMap<>();
         counts.put("added", change.added());
@@ -50,18 +52,22 @@ public record TickSummary(String result, boolean written, List<String> added, Li
         counts.put("unchanged", change.unchanged());
         counts.put("rejected", change.rejections().size());
         counts.put("newRejections", newRejections);
-        return new TickSummary(result.succeeded() ? "ok" : "failed", change.changed(), change.addedUsers(),
+        return new TickSummary(result.succeeded() ? "ok" : "failed", change.changed() && !dryRun, change.addedUsers(),
                 change.updatedUsers(), change.removedUsers(), change.rejections().stream().map(Rejected::of).toList(),
                 counts, result.pgpoolSummary(),
-                result.succeeded() ? null : "pgpool unreachable: " + result.pgpool().error());
+                result.succeeded() ? null : "pgpool unreachable: " + result.pgpool().error(), dryRun);
     }
 
-    static TickSummary failed(String error) {
-        return new TickSummary("failed", false, List.of(), List.of(), List.of(), List.of(), Map.of(), null, error);
+    static TickSummary failed(String error, boolean dryRun) {
+        return new TickSummary("failed", false, List.of(), List.of(), List.of(), List.of(), Map.of(), null, error,
+                dryRun);
     }
 
-    /** Something to tell: users changed, a new or changed rejection, or a failed tick. */
+    /**
+     * Something to tell: users changed, a new or changed rejection, or a failed tick. Never in a dry run,
+     * whose plan its own report prints: a notification route must not announce what did not happen.
+     */
     public boolean noteworthy() {
-        return written || counts.getOrDefault("newRejections", 0) > 0 || !"ok".equals(result);
+        return !dryRun && (written || counts.getOrDefault("newRejections", 0) > 0 || !"ok".equals(result));
     }
 }

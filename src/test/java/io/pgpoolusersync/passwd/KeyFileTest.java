@@ -1,6 +1,7 @@
 package io.pgpoolusersync.passwd;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,6 +39,9 @@ class KeyFileTest {
     void missingFileIsAClearError() {
         IOException e = assertThrows(IOException.class, () -> KeyFile.read(dir.resolve("absent")));
         assertTrue(e.getMessage().contains("cannot read key file") && e.getMessage().contains("absent"), e.getMessage());
+        // As the tick's log prints it: the file once, and why in words.
+        assertEquals("cannot read key file " + dir.resolve("absent") + ": no such file or folder",
+                io.pgpoolusersync.tick.ErrorText.of(e));
     }
 
     @Test

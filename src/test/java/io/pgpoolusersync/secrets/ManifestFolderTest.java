@@ -3,6 +3,7 @@ package io.pgpoolusersync.secrets;
 import static io.pgpoolusersync.passwd.Passwords.reveal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -155,6 +156,28 @@ class ManifestFolderTest {
         for (Rejection r : declared.rejections()) {
             assertEquals(RejectReason.NOT_STRING, r.reason(), r.toString());
             assertTrue(r.detail().contains("stringData.password") && r.detail().contains("line"), r.detail());
+        }
+    }
+
+    /** "the unquoted YAML bool (3 characters)" all but says the password: yes, no, on, off. */
+    @Test
+    void aRejectedValueIsNeitherTypedNorMeasured() throws IOException {
+        StringBuilder yaml = new StringBuilder();
+        String[] values = {"yes", "on", "12345", "~", "1.10", "2001-12-14", "09"};
+        for (int i = 0; i < values.length; i++) {
+            yaml.append("kind: Secret\nmetadata:\n  name: s").append(i).append('\n').append(LABELS)
+                    .append("stringData:\n  username: u").append(i).append("\n  password: ").append(values[i])
+                    .append("\n---\n");
+        }
+        Files.writeString(dir.resolve("scalars.yaml"), yaml);
+        DeclaredUsers declared = new UserSecrets(EntryFormat.AES).review(new ManifestFolder(dir, selector).secrets());
+        assertEquals(values.length, declared.rejections().size());
+        for (Rejection r : declared.rejections()) {
+            String detail = r.detail();
+            assertTrue(detail.contains("stringData.password") && detail.contains("quote"), detail);
+            for (String tell : List.of("YAML bool", "YAML int", "YAML float", "YAML null", "YAML timestamp", "character", "number or keyword")) {
+                assertFalse(detail.contains(tell), tell + " in: " + detail);
+            }
         }
     }
 

@@ -90,6 +90,25 @@ class UserSecretsTest {
         assertEquals("new", reveal(users.stream().filter(u -> u.user().equals("kim")).findFirst().orElseThrow().password()));
     }
 
+    /**
+     * Whoever may write a labeled Secret may annotate it: an annotation the API server accepts must not
+     * pass for the manifest reader's finding (a rejection with the writer's text in logs and Events).
+     */
+    @Test
+    void aClusterSecretCannotForgeTheManifestReadersFinding() {
+        Secret forged = new SecretBuilder(user("s", "john", "pw")).editMetadata()
+                .addToAnnotations("pgpool-user-sync.manifest/not-string", "forged\nWARN everything is fine")
+                .endMetadata().build();
+        DeclaredUsers declared = aes.review(List.of(forged));
+        assertTrue(declared.rejections().isEmpty(), declared.rejections().toString());
+        assertEquals(List.of("john"), declared.users().stream().map(UserCredential::user).toList());
+        // The API server refuses an annotation key that is not a qualified name: no cluster Secret has it.
+        String prefix = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+        String name = "[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?";
+        assertFalse(ManifestFolder.PROBLEM_ANNOTATION.matches("(" + prefix + "/)?" + name),
+                ManifestFolder.PROBLEM_ANNOTATION);
+    }
+
     @Test
     void passwordsMayHoldColonsBackslashesAndUnicode() {
         List<UserCredential> users = aes.review(List.of(user("s", "o'brien:x\\y", "p:a\\s s€"))).users();

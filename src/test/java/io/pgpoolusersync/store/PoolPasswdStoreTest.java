@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -102,5 +103,40 @@ class PoolPasswdStoreTest {
         assertFalse(Files.exists(leftover));
         assertFalse(Files.exists(recordLeftover));
         assertTrue(Files.exists(unrelated));
+    }
+
+    @Test
+    void aPlanOnlyStoreCreatesChangesAndRemovesNoFile() throws IOException {
+        Path leftover = Files.writeString(dir.resolve(".pool_passwd.123.tmp"), "john:AESpartial");
+        Files.setLastModifiedTime(poolPasswd, java.nio.file.attribute.FileTime.fromMillis(1_000_000));
+        Map<Path, String> before = listing();
+        PoolPasswdStore dry = PoolPasswdStore.planOnly(poolPasswd, () -> KeyFile.read(key), EntryFormat.AES);
+        PoolPasswdChange change = dry.plan(john());
+        assertTrue(change.changed());
+        dry.write(change);
+        dry.unlock();
+        assertEquals(before, listing());
+        assertTrue(Files.exists(leftover), "a dry run leaves a running writer's temp file alone");
+    }
+
+    @Test
+    void aPoolPasswdThatIsAFolderIsNamedInTheError() throws IOException {
+        Files.delete(poolPasswd);
+        Files.createDirectory(poolPasswd);
+        for (PoolPasswdStore s : List.of(store, PoolPasswdStore.planOnly(poolPasswd, () -> KeyFile.read(key), EntryFormat.AES))) {
+            IOException e = assertThrows(IOException.class, () -> s.plan(john()));
+            assertTrue(e.getMessage().contains(poolPasswd.toString()), e.getMessage());
+        }
+    }
+
+    /** Every file of the folder with its size and modification time. */
+    private Map<Path, String> listing() throws IOException {
+        Map<Path, String> out = new java.util.TreeMap<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                out.put(f.getFileName(), Files.size(f) + "@" + Files.getLastModifiedTime(f, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+            }
+        }
+        return out;
     }
 }
