@@ -339,26 +339,9 @@ class PgpoolConvergenceIT {
         return passwords.get(user);
     }
 
-    /** One Secret manifest per user, written atomically (a tick never reads half a file). */
     static void putSecret(String user, String password) throws IOException {
         passwords.put(user, password);
-        String yaml = String.join("\n",
-                "apiVersion: v1",
-                "kind: Secret",
-                "metadata:",
-                "  name: " + user + "-auth",
-                "  namespace: " + NAMESPACE,
-                "  labels:",
-                "    app.kubernetes.io/instance: " + POSTGRES,
-                "    app.kubernetes.io/name: postgreses.kubedb.com",
-                "stringData:",
-                "  username: \"" + user + "\"",
-                "  password: \"" + password + "\"",
-                "");
-        Path temp = manifests.resolve("." + user + ".tmp");
-        Files.writeString(temp, yaml, StandardCharsets.UTF_8);
-        Files.move(temp, manifests.resolve(user + ".yaml"), StandardCopyOption.ATOMIC_MOVE,
-                StandardCopyOption.REPLACE_EXISTING);
+        SecretManifests.put(manifests, NAMESPACE, POSTGRES, user, password);
     }
 
     static void writeKey(String key) throws IOException {

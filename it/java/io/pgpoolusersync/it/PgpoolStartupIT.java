@@ -10,10 +10,8 @@ import io.pgpoolusersync.passwd.PoolPasswd;
 import io.pgpoolusersync.passwd.PoolPasswdLine;
 import io.pgpoolusersync.pgpool.Convergence;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -190,24 +188,7 @@ class PgpoolStartupIT {
         return PoolPasswd.parse(content).entryOf(user).map(PoolPasswdLine::secret).orElse(null);
     }
 
-    /** One Secret manifest per user, written atomically (a tick never reads half a file). */
     static void putSecret(String user, String password) throws IOException {
-        String yaml = String.join("\n",
-                "apiVersion: v1",
-                "kind: Secret",
-                "metadata:",
-                "  name: " + user + "-auth",
-                "  namespace: " + NAMESPACE,
-                "  labels:",
-                "    app.kubernetes.io/instance: " + POSTGRES,
-                "    app.kubernetes.io/name: postgreses.kubedb.com",
-                "stringData:",
-                "  username: \"" + user + "\"",
-                "  password: \"" + password + "\"",
-                "");
-        Path temp = manifests.resolve("." + user + ".tmp");
-        Files.writeString(temp, yaml, StandardCharsets.UTF_8);
-        Files.move(temp, manifests.resolve(user + ".yaml"), StandardCopyOption.ATOMIC_MOVE,
-                StandardCopyOption.REPLACE_EXISTING);
+        SecretManifests.put(manifests, NAMESPACE, POSTGRES, user, password);
     }
 }
