@@ -1,6 +1,7 @@
 package io.pgpoolusersync.it;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -85,10 +86,14 @@ class PcpClientIT {
             PgpoolChild before = idle.stream().filter(c -> c.pid() == serving.get(0).pid()).findFirst().orElseThrow();
             assertEquals(before.sessions(), serving.get(0).sessions(), "a session counts once it ends");
         }
-        try (PcpSession session = client(harness.pcpUser(), harness.pcpPassword()).open()) {
-            long finished = session.children().stream().mapToLong(PgpoolChild::sessions).sum();
-            assertEquals(idle.stream().mapToLong(PgpoolChild::sessions).sum() + 1, finished, "one more session ended");
-        }
+        // The child counts the session after it has seen the client go, a moment after our close returns.
+        long expected = idle.stream().mapToLong(PgpoolChild::sessions).sum() + 1;
+        await("one more session ended").atMost(TIMEOUT).untilAsserted(() -> {
+            try (PcpSession session = client(harness.pcpUser(), harness.pcpPassword()).open()) {
+                List<PgpoolChild> after = session.children();
+                assertEquals(expected, after.stream().mapToLong(PgpoolChild::sessions).sum(), "one more session ended: " + after);
+            }
+        });
     }
 
     /** Node info and pool status as pcp_node_info and pcp_pool_status print them. */
