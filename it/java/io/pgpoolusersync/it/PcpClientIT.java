@@ -184,6 +184,7 @@ class PcpClientIT {
                 + harness.pgEnc("Stayer-pw-2") + "\n").getBytes(UTF_8));
         assertTrue(harness.canLogin("leaver", "Leaver-pw-1"), "control: stale children still know the user");
 
+        harness.awaitChildrenWaiting(harness.children()); // the control login's child has torn its session down
         long before = harness.reloadsStarted();
         client(harness.pcpUser(), harness.pcpPassword()).reload();
         harness.awaitReloadsHandled(before + 1);
@@ -208,20 +209,27 @@ class PcpClientIT {
         try (Connection busy = harness.connectThroughPgpool(harness.adminUser(), harness.adminPassword());
                 Statement st = busy.createStatement()) {
             st.execute("SELECT 1");
-            replaceAndReload(new String(adminOnly, UTF_8));
+            replaceAndReload(new String(adminOnly, UTF_8), harness.children() - 1);
         }
         List<Boolean> afterOneReload = harness.loginOnEveryChild("lingerer", "Lingerer-pw-3");
         assertEquals(1, Collections.frequency(afterOneReload, true),
                 "exactly the child that was busy still lets the removed user in: " + afterOneReload);
 
+        harness.awaitChildrenWaiting(harness.children()); // every child idle now
         long before = harness.reloadsStarted();
-        client(harness.pcpUser(), harness.pcpPassword()).reload(); // every child idle now
+        client(harness.pcpUser(), harness.pcpPassword()).reload();
         harness.awaitReloadsHandled(before + 1);
         assertEquals(allFalse(), harness.loginOnEveryChild("lingerer", "Lingerer-pw-3"));
     }
 
     private static void replaceAndReload(String content) throws IOException, SQLException {
+        replaceAndReload(content, harness.children());
+    }
+
+    /** Replaces pool_passwd and reloads once {@code waiting} children wait for a client (the others are held busy). */
+    private static void replaceAndReload(String content, int waiting) throws IOException, SQLException {
         AtomicFile.write(harness.poolPasswd(), content.getBytes(UTF_8));
+        harness.awaitChildrenWaiting(waiting);
         long before = harness.reloadsStarted();
         client(harness.pcpUser(), harness.pcpPassword()).reload();
         harness.awaitReloadsHandled(before + 1);

@@ -1,7 +1,9 @@
 package io.pgpoolusersync.it;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.pgpoolusersync.pcp.PgpoolChild;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -210,6 +212,22 @@ public final class PgpoolHarness implements AutoCloseable {
                 "-U", pcpUser(), "-w"));
         cmd.addAll(List.of(args));
         return run(cmd);
+    }
+
+    /**
+     * Waits until {@code count} children wait for a client, as pcp_proc_info prints them. A child tears a
+     * closed session down (reset queries) before it waits again, and a SIGHUP in that time does not make
+     * it reopen pool_passwd: a test that needs idle children for a reload waits here first.
+     */
+    public void awaitChildrenWaiting(int count) {
+        Awaitility.await(count + " pgpool children wait for a client").atMost(TIMEOUT).pollInterval(Duration.ofMillis(20))
+                .untilAsserted(() -> {
+                    String rows = pcpTool("pcp_proc_info", "-a");
+                    // One row per pool slot; the PID is the fifth field from the end of a waiting row.
+                    long waiting = rows.lines().filter(l -> l.strip().endsWith(PgpoolChild.WAITING))
+                            .map(l -> l.strip().split("\\s+")).map(f -> f[f.length - 5]).distinct().count();
+                    assertEquals(count, waiting, rows);
+                });
     }
 
     /** How many reloads pgpool's main process has started, over every start of this harness. */
