@@ -25,7 +25,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -69,15 +68,13 @@ class PcpClientIT {
     void childrenAreWhatPcpProcInfoLists() throws Exception {
         // A child counts its session before it goes back to waiting (child.c): once all wait, the counts are final.
         // Waited for, as the sessions of the tests before may still be ending.
-        AtomicReference<List<PgpoolChild>> listed = new AtomicReference<>();
-        await("every child waits for a client").atMost(TIMEOUT).untilAsserted(() -> {
-            try (PcpSession session = client(harness.pcpUser(), harness.pcpPassword()).open()) {
-                listed.set(session.children());
-            }
-            assertTrue(listed.get().stream().allMatch(PgpoolChild::waiting), "all wait for a client: " + listed.get());
-        });
-        List<PgpoolChild> idle = listed.get();
+        harness.awaitChildrenWaiting(harness.children());
+        List<PgpoolChild> idle;
+        try (PcpSession session = client(harness.pcpUser(), harness.pcpPassword()).open()) {
+            idle = session.children();
+        }
         assertEquals(harness.children(), idle.size(), "one per child: " + idle);
+        assertTrue(idle.stream().allMatch(PgpoolChild::waiting), "all wait for a client: " + idle);
         assertEquals(pcpProcInfoPids(), idle.stream().map(PgpoolChild::pid).collect(Collectors.toSet()));
 
         try (Connection busy = harness.connectThroughPgpool(harness.adminUser(), harness.adminPassword());

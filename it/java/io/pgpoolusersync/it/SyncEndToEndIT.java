@@ -153,13 +153,13 @@ class SyncEndToEndIT extends UserLifecycleScenarios {
         @Override
         public void putSecret(Secret secret) {
             secretPutAt = Instant.now();
-            ticksAtChange = ticksEnded();
+            ticksAtChange = status.ticksEnded();
             api.put(asStoredByApiServer(secret));
         }
 
         @Override
         public void deleteSecret(String name) {
-            ticksAtChange = ticksEnded();
+            ticksAtChange = status.ticksEnded();
             api.delete(NAMESPACE, name);
         }
 
@@ -183,7 +183,7 @@ class SyncEndToEndIT extends UserLifecycleScenarios {
             // began after the change (the second to end after it) has ended and pgpool converged.
             long changed = ticksAtChange;
             await("a tick that began after the last change").atMost(PATIENCE).untilAsserted(() ->
-                    assertTrue(ticksEnded() >= changed + 2, "ticks ended: " + ticksEnded() + ", at the change: " + changed));
+                    assertTrue(status.ticksEnded() >= changed + 2, "ticks ended: " + status.ticksEnded() + ", at the change: " + changed));
             awaitSynced();
             List<Boolean> perChild = harness.loginOnEveryChild(user, password);
             if (perChild.equals(allTrue())) {
@@ -590,10 +590,6 @@ class SyncEndToEndIT extends UserLifecycleScenarios {
     }
 
     // ---- helpers ---------------------------------------------------------------------------------
-
-    static long ticksEnded() {
-        return status.ticksOk() + status.ticksFailed();
-    }
 
     /** Waits until a tick has finished with the current file (reload done or not owed). */
     static void awaitSynced() {

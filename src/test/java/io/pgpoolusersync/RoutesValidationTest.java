@@ -56,7 +56,7 @@ class RoutesValidationTest {
             }
             try (SyncApplication app = new SyncApplication(Settings.load(flags, Map.of()), cluster ? client : null)) {
                 app.start(); // throws RouteFailure with file and line when a route does not load
-                await().atMost(Duration.ofSeconds(30)).until(() -> app.status().ticksOk() + app.status().ticksFailed() >= 1);
+                await().atMost(Duration.ofSeconds(30)).until(() -> app.status().ticksEnded() >= 1);
                 assertEquals(null, app.status().lastError(), cluster ? "cluster" : "manifests");
             }
         }

@@ -50,7 +50,7 @@ public final class SyncMetrics implements MeterBinder {
                 .tag("result", "ok").description("Ticks by result").register(registry);
         FunctionCounter.builder("pgpool_user_sync_ticks", status, SyncStatus::ticksFailed)
                 .tag("result", "failed").description("Ticks by result").register(registry);
-        FunctionTimer.builder("pgpool_user_sync_tick_duration", status, s -> s.ticksOk() + s.ticksFailed(),
+        FunctionTimer.builder("pgpool_user_sync_tick_duration", status, SyncStatus::ticksEnded,
                 SyncStatus::tickSecondsTotal, TimeUnit.SECONDS)
                 .description("Ticks and the time spent in them").register(registry);
         Gauge.builder("pgpool_user_sync_last_tick_duration_seconds", status, s -> s.lastDuration().toNanos() / 1e9)

@@ -57,7 +57,7 @@ public final class SyncStatus {
 
     /** Waits until {@code count} ticks have ended, successful or not (a one-shot run's single tick). */
     public synchronized void awaitTicks(long count) throws InterruptedException {
-        while (ticksOk.get() + ticksFailed.get() < count) {
+        while (ticksEnded() < count) {
             wait();
         }
     }
@@ -93,6 +93,11 @@ public final class SyncStatus {
 
     public long ticksFailed() {
         return ticksFailed.get();
+    }
+
+    /** Ticks ended, successful or not. */
+    public long ticksEnded() {
+        return ticksOk.get() + ticksFailed.get();
     }
 
     public double tickSecondsTotal() {
